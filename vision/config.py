@@ -1,0 +1,102 @@
+"""Configuration sections of the vision stages, validated by pydantic.
+
+Every knob has a description, bounds and its unit in its name. A stage receives only its own
+section. Validation does no I/O (a camera URL is checked for shape, not reached).
+"""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class StrictModel(BaseModel):
+    """Base of every config section: unknown keys are an error, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ReconnectConfig(StrictModel):
+    """Exponential backoff with full jitter between attempts to (re)open a live source."""
+
+    initial_s: float = Field(1.0, gt=0, le=60, description="First wait after a failure, seconds.")
+    max_s: float = Field(30.0, gt=0, le=600, description="Longest wait between attempts, seconds.")
+    multiplier: float = Field(2.0, ge=1, le=10, description="Growth of the wait per failure.")
+    jitter: float = Field(
+        0.2, ge=0, le=1, description="Random fraction of the wait added or removed (0 = none)."
+    )
+
+
+_CAMERA_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+class CameraConfig(StrictModel):
+    """One camera: where its frames come from and how often they are analysed."""
+
+    id: str = Field(description="Short unique id (letters, digits, '-' and '_'), used in topics.")
+    name: str = Field("", description="Human-readable name shown to guards.")
+    source: str = Field(
+        description=(
+            "Where frames come from: a video file path, rtsp://..., http(s)://... (MJPEG or a video "
+            "file over HTTP), or a local device as 'device:0' (or /dev/videoN)."
+        )
+    )
+    enabled: bool = Field(True, description="Whether the camera is read and analysed.")
+    analysis_fps: float = Field(
+        5.0, gt=0, le=60, description="Frames per second handed to the pose model and tracker."
+    )
+    loop: bool = Field(
+        False, description="Replay a video file from the start when it ends (demo and test cameras)."
+    )
+    realtime: bool = Field(
+        True,
+        description=(
+            "Read video files at their own frame rate, like a live camera. False reads as fast as "
+            "analysis allows (offline processing)."
+        ),
+    )
+    open_timeout_s: float = Field(
+        10.0, gt=0, le=120, description="How long opening a live stream may take before it fails."
+    )
+    read_timeout_s: float = Field(
+        10.0, gt=0, le=120, description="A live stream that sends no frame for this long is lost."
+    )
+    reconnect: ReconnectConfig = Field(default_factory=ReconnectConfig)
+
+    @field_validator("id")
+    @classmethod
+    def _check_id(cls, value: str) -> str:
+        if not _CAMERA_ID.match(value):
+            raise ValueError("must be 1-64 characters of letters, digits, '-' or '_'")
+        return value
+
+    @field_validator("source")
+    @classmethod
+    def _check_source(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must name a file, an rtsp:// or http(s):// URL, or device:N")
+        return value
+
+
+class TrackerConfig(StrictModel):
+    """Multi-person tracking (ByteTrack from Roboflow's `trackers` library)."""
+
+    lost_track_s: float = Field(
+        3.0, gt=0, le=60, description="Keep a track this long without a detection before ending it."
+    )
+    track_activation_threshold: float = Field(
+        0.5, gt=0, le=1, description="Detection score needed to start a new track."
+    )
+    high_conf_det_threshold: float = Field(
+        0.5, gt=0, le=1, description="Score that puts a detection in ByteTrack's first round."
+    )
+    minimum_iou_threshold: float = Field(
+        0.1, ge=0, lt=1, description="Lowest box IoU accepted when matching detections to tracks."
+    )
+    minimum_consecutive_frames: int = Field(
+        1, ge=1, le=30, description="Frames a new track needs before it gets an id."
+    )
+    history_len: int = Field(
+        150, ge=2, le=10_000, description="Observations kept per track (keypoint history)."
+    )
