@@ -1,0 +1,117 @@
+"""The whole configuration file: one section per stage, loaded from YAML and validated.
+
+`load_config(None)` gives the embedded defaults (`configs/default.yaml`, shipped inside the
+package): the demo camera, the bundled model, data under `./data`. A file that does not validate
+stops start-up with one message naming the file, each wrong key and what is allowed.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any, get_args
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError, model_validator
+
+from models.config import PoseModelConfig
+from vision.config import CameraConfig, StrictModel, TrackerConfig
+
+DEMO_SOURCE = "demo"
+"""A camera whose source is `demo` plays the generated demo video (`carewatch demo-video`)."""
+
+
+class ServerConfig(StrictModel):
+    """Where the web API listens and where the service keeps its files."""
+
+    host: str = Field("127.0.0.1", description="Address the web API binds to.")
+    port: int = Field(8000, ge=1, le=65535, description="TCP port of the web API.")
+    data_dir: str = Field(
+        "data", description="Folder for the service's files (demo video, later clips, database)."
+    )
+
+
+class AppConfig(StrictModel):
+    """A CareWatch configuration file."""
+
+    model: PoseModelConfig = Field(default_factory=PoseModelConfig)
+    tracker: TrackerConfig = Field(default_factory=TrackerConfig)
+    server: ServerConfig = Field(default_factory=ServerConfig)
+    cameras: tuple[CameraConfig, ...] = Field(
+        (), description="The cameras to read and analyse; ids must be unique."
+    )
+
+    @model_validator(mode="after")
+    def _unique_camera_ids(self) -> AppConfig:
+        ids = [c.id for c in self.cameras]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"camera ids must be unique, repeated: {', '.join(duplicates)}")
+        return self
+
+
+class ConfigError(ValueError):
+    """A configuration file that cannot be used; the message is meant for the person running it."""
+
+
+def _section_keys(loc: tuple[Any, ...]) -> list[str]:
+    """The keys allowed in the section that holds `loc` (for 'unknown key' messages)."""
+    model: type[BaseModel] = AppConfig
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return []
+        annotation = field.annotation
+        candidates = [annotation, *get_args(annotation)]
+        nested = [c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)]
+        if not nested:
+            return []
+        model = nested[0]
+    return list(model.model_fields)
+
+
+def _describe(error: dict[str, Any]) -> str:
+    where = ".".join(str(p) for p in error["loc"]) or "(top level)"
+    message = str(error["msg"])
+    if error["type"] == "extra_forbidden":
+        allowed = _section_keys(tuple(error["loc"]))
+        message = "unknown key" + (f"; allowed here: {', '.join(allowed)}" if allowed else "")
+    got = error.get("input")
+    shown = "" if error["type"] in ("extra_forbidden", "missing") or isinstance(got, dict) else got
+    return f"  {where}: {message}" + (f" (got {shown!r})" if shown != "" else "")
+
+
+def parse_config(data: object, origin: str) -> AppConfig:
+    """Validate already-parsed YAML; `origin` names the file in error messages."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{origin}: the top level must be a mapping of sections")
+    try:
+        return AppConfig.model_validate(data)
+    except ValidationError as exc:
+        lines = [_describe(dict(e)) for e in exc.errors()]
+        raise ConfigError(f"{origin}: invalid configuration\n" + "\n".join(lines)) from None
+
+
+def default_config_text() -> str:
+    return resources.files("configs").joinpath("default.yaml").read_text(encoding="utf-8")
+
+
+def load_config(path: Path | None = None) -> AppConfig:
+    """Load and validate `path`, or the embedded defaults when `path` is None."""
+    if path is None:
+        origin, text = "configs/default.yaml (embedded)", default_config_text()
+    else:
+        origin = str(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"{origin}: cannot read the configuration file: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{origin}: not valid YAML: {exc}") from None
+    return parse_config(data, origin)
