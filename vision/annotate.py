@@ -9,16 +9,14 @@ import numpy as np
 
 from vision.types import SKELETON, Image, Poses
 
-_PALETTE = (
-    (56, 56, 255), (151, 157, 255), (31, 112, 255), (29, 178, 255), (49, 210, 207),
-    (10, 249, 72), (23, 204, 146), (134, 219, 61), (211, 188, 0), (209, 85, 0),
-    (255, 194, 0), (147, 69, 52), (255, 115, 100), (236, 24, 0), (255, 56, 132),
-)  # fmt: skip
-
 
 def color_for(track_id: int) -> tuple[int, int, int]:
-    """A stable BGR colour per track id (grey for untracked people)."""
-    return (160, 160, 160) if track_id < 0 else _PALETTE[track_id % len(_PALETTE)]
+    """A stable BGR colour per track id, consecutive ids far apart in hue (grey if untracked)."""
+    if track_id < 0:
+        return (160, 160, 160)
+    hsv = np.array([[[(track_id * 67) % 180, 220, 255]]], np.uint8)
+    b, g, r = cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)[0, 0]
+    return int(b), int(g), int(r)
 
 
 def draw_poses(image: Image, poses: Poses, *, label: bool = True) -> Image:

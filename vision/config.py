@@ -7,6 +7,7 @@ section. Validation does no I/O (a camera URL is checked for shape, not reached)
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -38,8 +39,9 @@ class CameraConfig(StrictModel):
     name: str = Field("", description="Human-readable name shown to guards.")
     source: str = Field(
         description=(
-            "Where frames come from: a video file path, rtsp://..., http(s)://... (MJPEG or a video "
-            "file over HTTP), or a local device as 'device:0' (or /dev/videoN)."
+            "Where frames come from: a video file path, rtsp://..., http(s)://... (MJPEG or a "
+            "video file over HTTP), a local device as 'device:0' (or /dev/videoN), or 'demo' for "
+            "the generated demo video."
         )
     )
     enabled: bool = Field(True, description="Whether the camera is read and analysed.")
@@ -47,7 +49,8 @@ class CameraConfig(StrictModel):
         5.0, gt=0, le=60, description="Frames per second handed to the pose model and tracker."
     )
     loop: bool = Field(
-        False, description="Replay a video file from the start when it ends (demo and test cameras)."
+        False,
+        description="Replay a video file from the start when it ends (demo and test cameras).",
     )
     realtime: bool = Field(
         True,
@@ -62,7 +65,9 @@ class CameraConfig(StrictModel):
     read_timeout_s: float = Field(
         10.0, gt=0, le=120, description="A live stream that sends no frame for this long is lost."
     )
-    reconnect: ReconnectConfig = Field(default_factory=ReconnectConfig)
+    reconnect: ReconnectConfig = Field(
+        default_factory=ReconnectConfig, description="Backoff between attempts to reopen it."
+    )
 
     @field_validator("id")
     @classmethod
@@ -80,22 +85,32 @@ class CameraConfig(StrictModel):
 
 
 class TrackerConfig(StrictModel):
-    """Multi-person tracking (ByteTrack from Roboflow's `trackers` library)."""
+    """Multi-person tracking (OC-SORT or ByteTrack from Roboflow's `trackers` library)."""
 
+    type: Literal["ocsort", "bytetrack"] = Field(
+        "ocsort",
+        description=(
+            "Association algorithm. OC-SORT keeps a falling person's id far better at low "
+            "analysis rates (docs/TRACKING.md); ByteTrack also matches low-score detections."
+        ),
+    )
     lost_track_s: float = Field(
         3.0, gt=0, le=60, description="Keep a track this long without a detection before ending it."
     )
     track_activation_threshold: float = Field(
-        0.5, gt=0, le=1, description="Detection score needed to start a new track."
+        0.5, gt=0, le=1, description="Detection score needed to start a new track (ByteTrack)."
     )
     high_conf_det_threshold: float = Field(
-        0.5, gt=0, le=1, description="Score that puts a detection in ByteTrack's first round."
+        0.5,
+        gt=0,
+        le=1,
+        description="Score that puts a detection in the first matching round (below: second).",
     )
     minimum_iou_threshold: float = Field(
         0.1, ge=0, lt=1, description="Lowest box IoU accepted when matching detections to tracks."
     )
     minimum_consecutive_frames: int = Field(
-        1, ge=1, le=30, description="Frames a new track needs before it gets an id."
+        2, ge=1, le=30, description="Frames a new track needs before it gets an id."
     )
     history_len: int = Field(
         150, ge=2, le=10_000, description="Observations kept per track (keypoint history)."

@@ -1,18 +1,20 @@
 """Multi-person tracking: stable ids for the people the pose model finds, with their history.
 
-Association is ByteTrack from Roboflow's `trackers` library (Kalman-filtered boxes, two-round
-matching that also uses low-score detections, which keeps ids through partial occlusion and
-through the blurred frames of a fall). This module only links the library's ids back to the
-keypoints and keeps each person's bounded history.
+Association comes from Roboflow's `trackers` library: OC-SORT by default (Kalman-filtered boxes
+with observation-centric re-update and direction consistency, which holds a person's id through
+the sudden, non-linear box change of a fall even at 5 analysed frames a second), or ByteTrack.
+`scripts/compare_trackers.py` measured the choice on real falls (docs/TRACKING.md). This module
+only links the library's ids back to the keypoints and keeps each person's bounded history.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import supervision as sv
-from trackers import ByteTrackTracker
+from trackers import ByteTrackTracker, OCSORTTracker
 
 from vision.config import TrackerConfig
 from vision.types import Poses, Track, TrackPoint
@@ -41,14 +43,20 @@ class PoseTracker:
     def __init__(self, camera_id: str, cfg: TrackerConfig) -> None:
         self.camera_id = camera_id
         self.cfg = cfg
-        self._bytetrack = ByteTrackTracker(
+        common: dict[str, Any] = {
             # `trackers` counts the lost-track buffer in 30 fps frames and, given timestamps,
             # turns it into seconds: buffer / 30.
-            lost_track_buffer=max(1, round(cfg.lost_track_s * 30)),
-            track_activation_threshold=cfg.track_activation_threshold,
-            minimum_consecutive_frames=cfg.minimum_consecutive_frames,
-            minimum_iou_threshold=cfg.minimum_iou_threshold,
-            high_conf_det_threshold=cfg.high_conf_det_threshold,
+            "lost_track_buffer": max(1, round(cfg.lost_track_s * 30)),
+            "minimum_consecutive_frames": cfg.minimum_consecutive_frames,
+            "minimum_iou_threshold": cfg.minimum_iou_threshold,
+            "high_conf_det_threshold": cfg.high_conf_det_threshold,
+        }
+        self._tracker: OCSORTTracker | ByteTrackTracker = (
+            OCSORTTracker(**common)
+            if cfg.type == "ocsort"
+            else ByteTrackTracker(
+                track_activation_threshold=cfg.track_activation_threshold, **common
+            )
         )
         self.tracks: dict[int, Track] = {}
 
@@ -60,10 +68,11 @@ class PoseTracker:
             class_id=np.zeros(len(poses), dtype=int),
             data={_ROW: np.arange(len(poses))},
         )
-        result = self._bytetrack.update(detections, timestamp=t)
+        result = self._tracker.update(detections, timestamp=t)
         track_id = np.full(len(poses), -1, dtype=np.int64)
         if len(result):
-            track_id[np.asarray(result.data[_ROW], dtype=np.int64)] = result.tracker_id
+            rows = np.asarray(result.data[_ROW], dtype=np.int64)
+            track_id[rows] = np.asarray(result.tracker_id, dtype=np.int64)
         tracked = poses.with_track_ids(track_id)
 
         for i in np.flatnonzero(track_id >= 0):

@@ -14,13 +14,19 @@ def _run(frames: list[Poses], cfg: TrackerConfig | None = None, fps: float = 10.
     return [tracker.update(p, i / fps, i).poses for i, p in enumerate(frames)]
 
 
-def test_two_people_walking_past_each_other_keep_their_ids() -> None:
+TYPES = pytest.mark.parametrize("kind", ["ocsort", "bytetrack"])
+
+
+@TYPES
+def test_two_people_walking_past_each_other_keep_their_ids(kind: str) -> None:
     # A walks right, B walks left, on parallel lines a little apart (a corridor).
     frames = [
-        standing_poses([(10 + 12 * i, 100, 60 + 12 * i, 250), (400 - 12 * i, 120, 450 - 12 * i, 270)])
+        standing_poses(
+            [(10 + 12 * i, 100, 60 + 12 * i, 250), (400 - 12 * i, 120, 450 - 12 * i, 270)]
+        )
         for i in range(30)
     ]
-    out = _run(frames)
+    out = _run(frames, TrackerConfig(type=kind))  # type: ignore[arg-type]
     first = out[2]
     assert first.track_id is not None
     a_id, b_id = (int(first.track_id[0]), int(first.track_id[1]))
@@ -31,8 +37,9 @@ def test_two_people_walking_past_each_other_keep_their_ids() -> None:
         assert by_x[a_id] == 100 and by_x[b_id] == 120  # each id stays on its own person
 
 
-def test_keypoints_stay_with_their_id_when_detection_order_changes() -> None:
-    tracker = PoseTracker("cam", TrackerConfig())
+@TYPES
+def test_keypoints_stay_with_their_id_when_detection_order_changes(kind: str) -> None:
+    tracker = PoseTracker("cam", TrackerConfig(type=kind))  # type: ignore[arg-type]
     boxes = [(0, 0, 50, 150), (300, 0, 350, 150)]
     for i in range(5):
         tracker.update(standing_poses(boxes), i * 0.1, i)
@@ -64,9 +71,10 @@ def test_history_is_bounded_and_ended_tracks_are_forgotten() -> None:
     assert 2.0 <= t <= 2.6  # forgotten about lost_track_s after the last sighting
 
 
+@TYPES
 @pytest.mark.parametrize("gap_s", [0.3, 1.5])
-def test_short_gap_keeps_the_id(gap_s: float) -> None:
-    tracker = PoseTracker("cam", TrackerConfig(lost_track_s=3.0))
+def test_short_gap_keeps_the_id(kind: str, gap_s: float) -> None:
+    tracker = PoseTracker("cam", TrackerConfig(type=kind, lost_track_s=3.0))  # type: ignore[arg-type]
     for i in range(5):
         first = tracker.update(standing_poses([(0, 0, 50, 150)]), i * 0.1, i).poses
     assert first.track_id is not None
