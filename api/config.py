@@ -34,9 +34,15 @@ class ServerConfig(StrictModel):
 class AppConfig(StrictModel):
     """A CareWatch configuration file."""
 
-    model: PoseModelConfig = Field(default_factory=PoseModelConfig)
-    tracker: TrackerConfig = Field(default_factory=TrackerConfig)
-    server: ServerConfig = Field(default_factory=ServerConfig)
+    model: PoseModelConfig = Field(
+        default_factory=PoseModelConfig, description="The pose model (section `model`)."
+    )
+    tracker: TrackerConfig = Field(
+        default_factory=TrackerConfig, description="Multi-person tracking (section `tracker`)."
+    )
+    server: ServerConfig = Field(
+        default_factory=ServerConfig, description="Web API and data folder (section `server`)."
+    )
     cameras: tuple[CameraConfig, ...] = Field(
         (), description="The cameras to read and analyse; ids must be unique."
     )

