@@ -49,7 +49,9 @@ def letterbox(image: Image, size: tuple[int, int]) -> tuple[Image, Letterbox]:
     new_w, new_h = max(round(w * gain), 1), max(round(h * gain), 1)
     dw, dh = (out_w - new_w) / 2, (out_h - new_h) / 2
     if (new_w, new_h) != (w, h):
-        image = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
+        image = np.asarray(
+            cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_LINEAR), dtype=np.uint8
+        )
     top, bottom = round(dh - 0.1), round(dh + 0.1)
     left, right = round(dw - 0.1), round(dw + 0.1)
     padded = cv2.copyMakeBorder(
@@ -106,7 +108,7 @@ def decode(
     if not len(pred):
         return Poses.empty()
     cx, cy, w, h = pred[:, 0], pred[:, 1], pred[:, 2], pred[:, 3]
-    xyxy = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1)
+    xyxy = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1).astype(np.float32)
     keep = nms(xyxy, pred[:, 4], iou_threshold)[:max_people]
     xyxy, pred = xyxy[keep], pred[keep]
     kpts = pred[:, 5:].reshape(-1, NUM_KEYPOINTS, 3)

@@ -1,4 +1,4 @@
-"""Writes tests/fixtures/ultralytics_pose_reference.json: Ultralytics' own predictions on its photos.
+"""Writes tests/fixtures/ultralytics_pose_reference.json: Ultralytics' predictions on its photos.
 
 The reference the ONNX estimator is tested against. Run it with the export environment's python
 (it needs torch and ultralytics), after `carewatch models install`::

@@ -17,9 +17,7 @@ _STANDING = np.array(
 )  # fmt: skip
 
 
-def standing_poses(
-    boxes: list[tuple[float, float, float, float]], score: float = 0.9
-) -> Poses:
+def standing_poses(boxes: list[tuple[float, float, float, float]], score: float = 0.9) -> Poses:
     """People standing in the given xyxy boxes, every keypoint visible."""
     xyxy = np.array(boxes, np.float32).reshape(-1, 4)
     wh = xyxy[:, 2:] - xyxy[:, :2]

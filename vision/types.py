@@ -1,6 +1,7 @@
 """The data that flows between CareWatch's stages.
 
-`camera -> Frame -> pose model -> Poses -> tracker -> Tracks -> behaviour detectors -> BehaviourEvent`
+    camera -> Frame -> pose model -> Poses -> tracker -> Tracks
+           -> behaviour detectors -> BehaviourEvent
 
 Only numpy is imported here, so every other package (models, alerts, api) can depend on these
 types without pulling in OpenCV, ONNX Runtime or the web stack.
