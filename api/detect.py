@@ -97,7 +97,7 @@ def detect_video(
     try:
         for frame in iter_frames(source):
             summary.frames_read += 1
-            if fps is not None and frame.timestamp < next_t:
+            if fps is not None and frame.timestamp < next_t - 1e-3:  # ms rounding of positions
                 continue
             next_t = frame.timestamp + 1.0 / fps if fps else next_t
             result = pipeline.step(frame)

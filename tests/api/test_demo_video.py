@@ -22,7 +22,11 @@ from api.demo_video import (
 from models.acquire import ModelInstallError, assets_dir, resolve_onnx
 from models.config import PoseModelConfig
 from models.onnx_pose import OnnxPoseEstimator
-from vision.types import Poses
+from vision.config import CameraConfig, TrackerConfig
+from vision.pipeline import Pipeline
+from vision.sources import open_source
+from vision.tracking import PoseTracker
+from vision.types import Frame, Poses
 
 SEED = 7
 
@@ -235,11 +239,18 @@ def test_model_sees_the_fallen_person_lying(scene: DemoScene, estimator: OnnxPos
 # --------------------------------------------------------------------------- the video
 
 
+@pytest.fixture(scope="module")
+def demo_video(
+    tmp_path_factory: pytest.TempPathFactory, cutter: OnnxPoseEstimator, assets: Path
+) -> tuple[Path, DemoScript]:
+    out = tmp_path_factory.mktemp("demo") / "demo.mp4"
+    return out, make_demo_video(out, estimator=cutter, assets=assets, seed=SEED)
+
+
 def test_make_demo_video_writes_h264_and_its_script(
-    tmp_path: Path, cutter: OnnxPoseEstimator, assets: Path, scene: DemoScene
+    demo_video: tuple[Path, DemoScript], scene: DemoScene
 ) -> None:
-    out = tmp_path / "demo.mp4"
-    script = make_demo_video(out, estimator=cutter, assets=assets, seed=SEED)
+    out, script = demo_video
     assert script == scene.script
     assert DemoScript.from_json(out.with_suffix(".json").read_text()) == script
 
@@ -267,3 +278,39 @@ def test_make_demo_video_writes_h264_and_its_script(
 def test_segment_contains() -> None:
     seg = Segment("walk", 1.0, 2.0, ("a",), (0, 0, 1, 1))
     assert seg.contains(1.0) and seg.contains(2.0) and not seg.contains(2.01)
+
+
+def test_pipeline_tracks_the_demo_people_at_the_service_rate(
+    demo_video: tuple[Path, DemoScript], estimator: OnnxPoseEstimator
+) -> None:
+    """The end-to-end fixture: decoded like a camera, analysed at 5 fps, people keep their ids."""
+    out, script = demo_video
+    pipeline = Pipeline("demo", estimator, PoseTracker("demo", TrackerConfig()))
+    source = open_source(CameraConfig(id="demo", source=str(out), realtime=False))
+    ids_in: dict[int, list[set[int]]] = {i: [] for i in range(len(script.segments))}
+    index = 0
+    while (item := source.read()) is not None:
+        image, t = item
+        if index % 3 == 0:  # 15 fps -> 5 analysed fps, the default camera rate
+            result = pipeline.step(Frame("demo", index, t, image))
+            assert result.poses.track_id is not None
+            for k, seg in enumerate(script.segments):
+                if seg.start_s + 0.5 <= t <= seg.end_s - 0.5:
+                    inside = {
+                        int(tid)
+                        for tid, box in zip(result.poses.track_id, result.poses.xyxy, strict=True)
+                        if tid >= 0 and _iou(box, seg.region) > 0.05
+                    }
+                    ids_in[k].append(inside)
+        index += 1
+    source.close()
+    for k, seg in enumerate(script.segments):
+        if seg.kind not in ("fall", "pace"):
+            continue
+        seen = ids_in[k]
+        counts: dict[int, int] = {}
+        for ids in seen:
+            for tid in ids:
+                counts[tid] = counts.get(tid, 0) + 1
+        best = max(counts.values(), default=0)
+        assert best >= 0.9 * len(seen), f"{seg.kind} at {seg.start_s} s: ids {counts}"

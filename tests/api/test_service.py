@@ -1,0 +1,142 @@
+"""The service end to end: real model, real cameras (files, an unreachable RTSP URL), real HTTP."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.config import parse_config
+from api.service import build_runner
+
+
+def _wait_for(check: Callable[[], Any], timeout_s: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+
+
+def _config(people_clip: Path) -> Any:
+    return parse_config(
+        {
+            "model": {"input_size": 320},
+            "cameras": [
+                {"id": "hall", "source": str(people_clip), "loop": True, "analysis_fps": 5},
+                {
+                    "id": "gate",
+                    "source": "rtsp://viewer:secret@127.0.0.1:9/none",
+                    "open_timeout_s": 1,
+                    "reconnect": {"initial_s": 0.2, "max_s": 1},
+                },
+            ],
+        },
+        "test",
+    )
+
+
+def test_health_snapshots_and_an_unreachable_camera(people_clip: Path, tmp_path: Path) -> None:
+    runner, version = build_runner(_config(people_clip), tmp_path)
+    with TestClient(create_app(runner, model_version=version)) as client:
+
+        def hall_analysed() -> dict[str, Any] | None:
+            cams = {c["camera_id"]: c for c in client.get("/api/cameras").json()}
+            return cams if cams["hall"]["frames_analysed"] >= 3 else None
+
+        cams = _wait_for(hall_analysed, 30, "the hall camera to be analysed")
+        assert cams["hall"]["state"] == "online" and cams["hall"]["people"] == 2
+        gate = _wait_for(
+            lambda: (g := client.get("/api/cameras").json()[1])["reconnects"] >= 1 and g,
+            30,
+            "the gate camera to retry",
+        )
+        assert gate["state"] == "reconnecting" and gate["last_error"]
+        assert "secret" not in str(gate), "credentials must never be shown"
+
+        health = client.get("/health").json()
+        assert health["status"] == "degraded" and health["model"] == "yolo11n-pose-320@320"
+
+        plain = client.get("/api/cameras/hall/snapshot.jpg?overlay=false")
+        drawn = client.get("/api/cameras/hall/snapshot.jpg")
+        assert plain.headers["content-type"] == "image/jpeg"
+        a = cv2.imdecode(np.frombuffer(plain.content, np.uint8), cv2.IMREAD_COLOR)
+        b = cv2.imdecode(np.frombuffer(drawn.content, np.uint8), cv2.IMREAD_COLOR)
+        assert a.shape == b.shape == (360, 640, 3)
+        assert client.get("/api/cameras/gate/snapshot.jpg").status_code == 503
+        assert client.get("/api/cameras/nope/snapshot.jpg").status_code == 404
+        assert "hall" in client.get("/").text
+    for worker in runner.workers.values():
+        assert worker.reader.health().state == "ended", "cameras stop with the app"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_run_on_embedded_defaults_serves_the_demo_and_stops_on_sigterm(
+    tmp_path: Path, model_cache: Path
+) -> None:
+    """What `make run` does: no config, the demo camera, then a clean stop."""
+    port = _free_port()
+    carewatch = Path(sys.executable).with_name("carewatch")
+    proc = subprocess.Popen(
+        [str(carewatch), "run", "--port", str(port), "--data-dir", str(tmp_path / "data")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+
+        def demo_online() -> dict[str, Any] | None:
+            if proc.poll() is not None:
+                raise AssertionError(f"carewatch run exited early:\n{proc.stdout.read()}")  # type: ignore[union-attr]
+            try:
+                with urllib.request.urlopen(f"{base}/health", timeout=2) as r:
+                    import json
+
+                    health: dict[str, Any] = json.load(r)
+            except OSError:
+                return None
+            cam = health["cameras"][0]
+            return health if cam["frames_analysed"] >= 2 else None
+
+        health = _wait_for(demo_online, 120, "the demo camera to be analysed")
+        assert health["status"] == "ok" and health["cameras"][0]["camera_id"] == "demo"
+        assert (tmp_path / "data" / "demo.mp4").exists()
+        with urllib.request.urlopen(f"{base}/api/cameras/demo/stream.mjpg", timeout=10) as r:
+            assert r.headers["Content-Type"].startswith("multipart/x-mixed-replace")
+            head = r.read(4096)
+        assert b"Content-Type: image/jpeg" in head and b"\xff\xd8" in head
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            output, _ = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+    # uvicorn finishes its graceful shutdown, then re-raises the signal so the exit status says
+    # "terminated by SIGTERM" (what systemd and shells expect of a service).
+    assert proc.returncode in (0, -signal.SIGTERM), output
+    assert "Traceback" not in output
+    assert "all cameras stopped" in output
