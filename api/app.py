@@ -24,7 +24,7 @@ _BOUNDARY = "carewatchframe"
 
 def _jpeg(worker: CameraWorker, overlay: bool) -> bytes | None:
     result = worker.latest()
-    if result is None:
+    if result is None or result.frame is None:
         return None
     image = draw_poses(result.frame.image, result.poses) if overlay else result.frame.image
     ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 80])

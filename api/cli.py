@@ -1,7 +1,8 @@
 """The `carewatch` command line.
 
     carewatch models install [--sizes 640 480 320] [--pt FILE] [--model-dir DIR]
-    carewatch detect VIDEO [--out tracks.jsonl] [--annotate out.mp4] [--config FILE] [--fps N]
+    carewatch detect VIDEO [--out tracks.jsonl] [--events events.jsonl] [--annotate out.mp4]
+                     [--config FILE] [--camera ID] [--fps N]
     carewatch run [--config FILE] [--host H] [--port P] [--data-dir DIR]
     carewatch demo-video OUT.mp4 [--seed N]
     carewatch bench [VIDEO] [--sizes ...] [--frames N] [--no-reference] [--json FILE]
@@ -57,18 +58,27 @@ def cmd_detect(args: argparse.Namespace) -> int:
     config = _load(args.config)
     estimator = _estimator(config)
     out = args.out.open("w") if args.out else None
+    events = args.events.open("w") if args.events else None
     try:
         summary = detect_video(
-            args.video, config, estimator, out=out, annotate=args.annotate, fps=args.fps
+            args.video,
+            config,
+            estimator,
+            out=out,
+            events=events,
+            annotate=args.annotate,
+            fps=args.fps,
+            camera_id=args.camera,
         )
     except SourceError as exc:
         raise UserError(str(exc)) from None
     finally:
-        if out is not None:
-            out.close()
+        for f in (out, events):
+            if f is not None:
+                f.close()
     print(
         f"{summary.frames_analysed} of {summary.frames_read} frames analysed, "
-        f"{len(summary.tracks)} tracks"
+        f"{len(summary.tracks)} tracks, {len(summary.events)} events"
     )
     for tid, info in sorted(summary.tracks.items()):
         print(
@@ -153,6 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("detect", help="track people in a video file")
     p.add_argument("video", type=Path)
     p.add_argument("--out", type=Path, help="write per-frame tracks as JSON lines")
+    p.add_argument("--events", type=Path, help="write behaviour events as JSON lines")
+    p.add_argument("--camera", help="camera of --config whose zones and thresholds apply")
     p.add_argument("--annotate", type=Path, help="write an annotated H.264 MP4")
     p.add_argument("--config", type=Path, help="config file (model and tracker sections)")
     p.add_argument("--fps", type=float, help="analyse at most N frames per second")

@@ -11,8 +11,9 @@ from api.app import create_app
 from api.config import DEMO_SOURCE, AppConfig
 from models.acquire import model_dir, resolve_onnx
 from models.onnx_pose import OnnxPoseEstimator
+from vision.behaviours.registry import build_detectors
 from vision.config import CameraConfig
-from vision.pipeline import Pipeline
+from vision.pipeline import Analyzer, Pipeline
 from vision.runner import CameraWorker, Runner
 from vision.tracking import PoseTracker
 
@@ -35,6 +36,15 @@ def ensure_demo_video(data_dir: Path, estimator: OnnxPoseEstimator) -> Path:
     return path
 
 
+def analyzer_for(camera: CameraConfig, config: AppConfig) -> Analyzer:
+    """Tracking and the camera's behaviour detectors (with its zones)."""
+    return Analyzer(
+        camera.id,
+        PoseTracker(camera.id, config.tracker),
+        build_detectors(camera.behaviours, camera.zones),
+    )
+
+
 def build_runner(
     config: AppConfig, data_dir: Path, model: Path | None = None
 ) -> tuple[Runner, str]:
@@ -48,7 +58,7 @@ def build_runner(
             cam = CameraConfig.model_validate(
                 {**cam.model_dump(), "source": str(ensure_demo_video(data_dir, estimator))}
             )
-        pipeline = Pipeline(cam.id, estimator, PoseTracker(cam.id, config.tracker))
+        pipeline = Pipeline(cam.id, estimator, analyzer_for(cam, config))
         workers.append(CameraWorker(cam, pipeline))
     return Runner(workers), estimator.model_version
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
+from vision.behaviours.config import BehavioursConfig
+from vision.configbase import StrictModel
+from vision.zones import ZoneConfig
 
-class StrictModel(BaseModel):
-    """Base of every config section: unknown keys are an error, values are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+__all__ = ["CameraConfig", "ReconnectConfig", "StrictModel", "TrackerConfig"]
 
 
 class ReconnectConfig(StrictModel):
@@ -68,6 +68,25 @@ class CameraConfig(StrictModel):
     reconnect: ReconnectConfig = Field(
         default_factory=ReconnectConfig, description="Backoff between attempts to reopen it."
     )
+    zones: tuple[ZoneConfig, ...] = Field(
+        (), description="Areas of this camera's image with a type (bed, exit, ...); names unique."
+    )
+    behaviours: BehavioursConfig = Field(
+        default_factory=BehavioursConfig,
+        description=(
+            "This camera's behaviour settings: the file's top-level `behaviours` section with "
+            "whatever is given here laid over it."
+        ),
+    )
+
+    @field_validator("zones")
+    @classmethod
+    def _unique_zone_names(cls, value: tuple[ZoneConfig, ...]) -> tuple[ZoneConfig, ...]:
+        names = [z.name for z in value]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"zone names must be unique per camera, repeated: {repeated}")
+        return value
 
     @field_validator("id")
     @classmethod

@@ -1,17 +1,28 @@
-"""The pure per-frame step of one camera: frame -> poses -> tracks.
+"""The pure per-frame step of one camera: frame -> poses -> tracks -> behaviour events.
+
+Two stages, so the expensive one can be cached: *perception* (the pose model and a motion
+thumbnail, per frame, no state) and *analysis* (`Analyzer`: tracking and the behaviour detectors,
+stateful per camera). A live camera runs both through `Pipeline.step(frame)`; the evaluation
+harness replays cached perception into an `Analyzer` and gets the same events.
 
 No threads and no I/O here (the runner owns those), so a file, a live camera and a test feed the
-same code. Behaviour detectors plug in after the tracker.
+same code.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from vision.behaviours.base import BehaviourDetector
+from vision.motion import MOTION_SCALE, difference, thumbnail
 from vision.tracking import PoseTracker
-from vision.types import Frame, Poses, Track
+from vision.types import BehaviourEvent, Frame, Image, Poses, Scene, Track
+
+LIVE_CLOCK_AFTER = 1e9
+"""Timestamps above this are epoch seconds (live cameras); below, positions in a file."""
 
 
 class Estimator(Protocol):
@@ -23,36 +34,113 @@ class Estimator(Protocol):
 
 
 @dataclass(frozen=True)
-class StepResult:
-    """Everything one analysed frame produced; `timings_s` holds seconds per stage."""
+class Perception:
+    """What the per-frame, stateless stage saw: everyone's pose and a motion thumbnail."""
 
-    frame: Frame
+    camera_id: str
+    frame_index: int
+    timestamp: float
+    frame_size: tuple[int, int]
+    poses: Poses
+    thumb: Image
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """Everything one analysed frame produced; `timings_s` holds seconds per stage.
+
+    `frame` is None when the step was replayed from cached perception (no image).
+    """
+
+    frame: Frame | None
     poses: Poses
     tracks: tuple[Track, ...]
     ended_track_ids: tuple[int, ...]
+    events: tuple[BehaviourEvent, ...] = ()
     timings_s: dict[str, float] = field(default_factory=dict)
 
 
-class Pipeline:
-    """`step(frame)` runs the pose model and the tracker on one frame of one camera."""
+class Analyzer:
+    """Tracking and behaviour detection for one camera; `step(perception)` per analysed frame.
 
-    def __init__(self, camera_id: str, estimator: Estimator, tracker: PoseTracker) -> None:
+    `wall_start` anchors file positions to the wall clock for time-of-day zone windows
+    (default: when the analyzer was made); live cameras' timestamps already are epoch seconds.
+    """
+
+    def __init__(
+        self,
+        camera_id: str,
+        tracker: PoseTracker,
+        detectors: Sequence[BehaviourDetector] = (),
+        wall_start: float | None = None,
+    ) -> None:
         self.camera_id = camera_id
-        self.estimator = estimator
         self.tracker = tracker
+        self.detectors = list(detectors)
+        self.wall_start = time.time() if wall_start is None else wall_start
+        self._previous_thumb: Image | None = None
 
-    def step(self, frame: Frame) -> StepResult:
-        if frame.camera_id != self.camera_id:
-            raise ValueError(f"frame of camera {frame.camera_id} given to {self.camera_id}")
+    def step(self, seen: Perception, frame: Frame | None = None) -> StepResult:
+        if seen.camera_id != self.camera_id:
+            raise ValueError(f"frame of camera {seen.camera_id} given to {self.camera_id}")
         t0 = time.perf_counter()
-        poses = self.estimator.infer(frame)
+        tracked = self.tracker.update(seen.poses, seen.timestamp, seen.frame_index)
         t1 = time.perf_counter()
-        tracked = self.tracker.update(poses, frame.timestamp, frame.index)
+        wall = seen.timestamp
+        if wall < LIVE_CLOCK_AFTER:
+            wall += self.wall_start
+        scene = Scene(
+            camera_id=self.camera_id,
+            frame_index=seen.frame_index,
+            timestamp=seen.timestamp,
+            wall_time=wall,
+            frame_size=seen.frame_size,
+            tracks=tracked.tracks,
+            ended_track_ids=tracked.ended,
+            motion=difference(self._previous_thumb, seen.thumb),
+            motion_scale=float(MOTION_SCALE),
+        )
+        self._previous_thumb = seen.thumb
+        events: list[BehaviourEvent] = []
+        for detector in self.detectors:
+            events.extend(detector.update(scene))
         t2 = time.perf_counter()
         return StepResult(
             frame=frame,
             poses=tracked.poses,
             tracks=tracked.tracks,
             ended_track_ids=tracked.ended,
-            timings_s={"pose": t1 - t0, "tracking": t2 - t1},
+            events=tuple(events),
+            timings_s={"tracking": t1 - t0, "behaviours": t2 - t1},
         )
+
+
+def perceive(frame: Frame, estimator: Estimator) -> Perception:
+    """The stateless stage: run the pose model and make the motion thumbnail."""
+    return Perception(
+        camera_id=frame.camera_id,
+        frame_index=frame.index,
+        timestamp=frame.timestamp,
+        frame_size=frame.size,
+        poses=estimator.infer(frame),
+        thumb=thumbnail(frame.image),
+    )
+
+
+class Pipeline:
+    """`step(frame)`: the pose model, then tracking and behaviours, for one camera."""
+
+    def __init__(self, camera_id: str, estimator: Estimator, analyzer: Analyzer) -> None:
+        if analyzer.camera_id != camera_id:
+            raise ValueError(f"analyzer of camera {analyzer.camera_id} given to {camera_id}")
+        self.camera_id = camera_id
+        self.estimator = estimator
+        self.analyzer = analyzer
+
+    def step(self, frame: Frame) -> StepResult:
+        t0 = time.perf_counter()
+        seen = perceive(frame, self.estimator)
+        t1 = time.perf_counter()
+        result = self.analyzer.step(seen, frame)
+        result.timings_s["pose"] = t1 - t0
+        return result

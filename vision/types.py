@@ -194,3 +194,29 @@ class BehaviourEvent:
     confidence: float
     zone: str | None = None
     evidence: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, eq=False)
+class Scene:
+    """What behaviour detectors see at one analysed frame of one camera.
+
+    `tracks` are every live track (some not seen in this frame: check `Track.last_seen`);
+    `ended_track_ids` were forgotten at this frame, so detectors drop their state for them.
+    `motion` is the absolute difference of this and the previous analysed frame as a small grey
+    image (`motion_scale` frame pixels per motion pixel), or None on the first frame: cheap image
+    motion for rules that want it. `wall_time` is epoch seconds for time-of-day windows.
+    """
+
+    camera_id: str
+    frame_index: int
+    timestamp: float
+    wall_time: float
+    frame_size: tuple[int, int]
+    tracks: tuple[Track, ...]
+    ended_track_ids: tuple[int, ...] = ()
+    motion: Image | None = None
+    motion_scale: float = 8.0
+
+    def seen_now(self) -> tuple[Track, ...]:
+        """The tracks observed in this very frame."""
+        return tuple(t for t in self.tracks if t.last_seen == self.timestamp)

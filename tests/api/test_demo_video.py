@@ -23,7 +23,7 @@ from models.acquire import ModelInstallError, assets_dir, resolve_onnx
 from models.config import PoseModelConfig
 from models.onnx_pose import OnnxPoseEstimator
 from vision.config import CameraConfig, TrackerConfig
-from vision.pipeline import Pipeline
+from vision.pipeline import Analyzer, Pipeline
 from vision.sources import open_source
 from vision.tracking import PoseTracker
 from vision.types import Frame, Poses
@@ -285,7 +285,7 @@ def test_pipeline_tracks_the_demo_people_at_the_service_rate(
 ) -> None:
     """The end-to-end fixture: decoded like a camera, analysed at 5 fps, people keep their ids."""
     out, script = demo_video
-    pipeline = Pipeline("demo", estimator, PoseTracker("demo", TrackerConfig()))
+    pipeline = Pipeline("demo", estimator, Analyzer("demo", PoseTracker("demo", TrackerConfig())))
     source = open_source(CameraConfig(id="demo", source=str(out), realtime=False))
     ids_in: dict[int, list[set[int]]] = {i: [] for i in range(len(script.segments))}
     index = 0
