@@ -23,6 +23,7 @@ class OnnxPoseEstimator:
     """
 
     def __init__(self, path: Path, cfg: PoseModelConfig) -> None:
+        self.path = path
         self.cfg = cfg
         options = ort.SessionOptions()
         options.intra_op_num_threads = cfg.threads

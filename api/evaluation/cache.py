@@ -1,0 +1,196 @@
+"""Cached perception for evaluation: every frame's poses and motion thumbnail, per clip and model.
+
+Running the pose model is the slow part of evaluating on footage (about 50 ms a frame here); the
+rules after it take microseconds. So each clip's perception is computed once and kept in
+`~/.cache/carewatch/eval/` keyed by the clip's content hash and the model file's hash; re-scoring
+with other thresholds (`carewatch eval`, `carewatch tune`) then takes seconds. The cache holds
+keypoints and 1/8-scale grey thumbnails, never full frames.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import logging
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from models.acquire import cache_root, sha256_of
+from models.onnx_pose import OnnxPoseEstimator
+from vision.config import CameraConfig
+from vision.motion import thumbnail
+from vision.pipeline import Analyzer, Perception, StepResult
+from vision.sources import open_source
+from vision.types import NUM_KEYPOINTS, Poses
+
+log = logging.getLogger(__name__)
+
+FORMAT = 1
+"""Bumped when what is stored changes, so old entries are recomputed."""
+
+
+@dataclass(frozen=True)
+class CachedClip:
+    """One clip's perception: per decoded frame, its timestamp, poses and motion thumbnail."""
+
+    name: str
+    fps: float
+    frame_size: tuple[int, int]
+    timestamps: npt.NDArray[np.float64]
+    poses: tuple[Poses, ...]
+    thumbs: npt.NDArray[np.uint8]
+    model_version: str
+
+    def __len__(self) -> int:
+        return len(self.poses)
+
+    def perception(self, camera_id: str, index: int) -> Perception:
+        return Perception(
+            camera_id=camera_id,
+            frame_index=index,
+            timestamp=float(self.timestamps[index]),
+            frame_size=self.frame_size,
+            poses=self.poses[index],
+            thumb=self.thumbs[index],
+        )
+
+
+def eval_cache_dir() -> Path:
+    return cache_root() / "eval"
+
+
+@cache
+def _file_hash(path: Path, size: int, mtime: float) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def content_hash(path: Path) -> str:
+    stat = path.stat()
+    return _file_hash(path.resolve(), stat.st_size, stat.st_mtime)
+
+
+def cache_path(clip: Path, estimator: OnnxPoseEstimator, directory: Path) -> Path:
+    model = sha256_of(estimator.path)[:12] if estimator.path.exists() else "unknown"
+    key = f"{content_hash(clip)[:20]}-{model}-{estimator.input_hw[0]}-v{FORMAT}"
+    return directory / f"{clip.stem}-{key}.npz"
+
+
+def _compute(clip: Path, estimator: OnnxPoseEstimator) -> CachedClip:
+    source = open_source(CameraConfig(id="eval", source=str(clip), realtime=False))
+    stamps: list[float] = []
+    poses: list[Poses] = []
+    thumbs = []
+    size = (0, 0)
+    try:
+        while (item := source.read()) is not None:
+            image, t = item
+            size = (int(image.shape[1]), int(image.shape[0]))
+            stamps.append(t)
+            poses.append(estimator.infer_image(image))
+            thumbs.append(thumbnail(image))
+    finally:
+        source.close()
+    return CachedClip(
+        name=clip.name,
+        fps=source.fps or 30.0,
+        frame_size=size,
+        timestamps=np.array(stamps, np.float64),
+        poses=tuple(poses),
+        thumbs=np.stack(thumbs) if thumbs else np.zeros((0, 1, 1), np.uint8),
+        model_version=estimator.model_version,
+    )
+
+
+def _save(path: Path, clip: CachedClip) -> None:
+    counts = np.array([len(p) for p in clip.poses], np.int32)
+
+    def column(name: str, shape: tuple[int, ...]) -> npt.NDArray[np.float32]:
+        parts = [getattr(p, name) for p in clip.poses]
+        return np.concatenate(parts) if parts else np.zeros((0, *shape), np.float32)
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.stem}.{os.getpid()}.part.npz")
+    np.savez_compressed(
+        tmp,
+        name=np.array(clip.name),
+        fps=np.array(clip.fps),
+        frame_size=np.array(clip.frame_size),
+        timestamps=clip.timestamps,
+        counts=counts,
+        xyxy=column("xyxy", (4,)),
+        score=column("score", ()),
+        keypoints=column("keypoints", (NUM_KEYPOINTS, 2)),
+        keypoint_score=column("keypoint_score", (NUM_KEYPOINTS,)),
+        thumbs=clip.thumbs,
+        model_version=np.array(clip.model_version),
+    )
+    tmp.replace(path)
+
+
+def _load(path: Path) -> CachedClip:
+    with np.load(path) as data:
+        counts = data["counts"]
+        bounds = np.concatenate([[0], np.cumsum(counts)])
+        poses = tuple(
+            Poses(
+                xyxy=data["xyxy"][a:b],
+                score=data["score"][a:b],
+                keypoints=data["keypoints"][a:b],
+                keypoint_score=data["keypoint_score"][a:b],
+            )
+            for a, b in itertools.pairwise(bounds)
+        )
+        w, h = (int(v) for v in data["frame_size"])
+        return CachedClip(
+            name=str(data["name"]),
+            fps=float(data["fps"]),
+            frame_size=(w, h),
+            timestamps=data["timestamps"],
+            poses=poses,
+            thumbs=data["thumbs"],
+            model_version=str(data["model_version"]),
+        )
+
+
+def load_or_compute(
+    clip: Path, estimator: OnnxPoseEstimator, directory: Path | None = None
+) -> CachedClip:
+    """The clip's cached perception, computing (and storing) it on first use."""
+    path = cache_path(clip, estimator, directory or eval_cache_dir())
+    if path.exists():
+        try:
+            return _load(path)
+        except (OSError, ValueError, KeyError) as exc:
+            log.warning("recomputing unreadable cache entry %s (%s)", path, exc)
+    log.info("running the pose model on %s (cached afterwards)", clip.name)
+    computed = _compute(clip, estimator)
+    _save(path, computed)
+    return computed
+
+
+def analysed_indices(clip: CachedClip, analysis_fps: float | None) -> Iterator[int]:
+    """Frame indices a camera analysing at `analysis_fps` would take (all when None)."""
+    next_t = -np.inf
+    for i, t in enumerate(clip.timestamps):
+        if analysis_fps is not None and t < next_t - 1e-3:
+            continue
+        next_t = float(t) + (1.0 / analysis_fps if analysis_fps else 0.0)
+        yield i
+
+
+def replay(
+    clip: CachedClip, analyzer: Analyzer, analysis_fps: float | None
+) -> Iterator[tuple[int, StepResult]]:
+    """Feed the cached perception through `analyzer` at the camera's analysis rate."""
+    for i in analysed_indices(clip, analysis_fps):
+        yield i, analyzer.step(clip.perception(analyzer.camera_id, i))
