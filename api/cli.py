@@ -7,6 +7,9 @@
     carewatch demo-video OUT.mp4 [--seed N]
     carewatch bench [VIDEO] [--sizes ...] [--frames N] [--no-reference] [--json FILE]
     carewatch config-check FILE | config-docs
+    carewatch eval [--labels CSV] [--clips DIR] [--config FILE] [--camera ID] [--only fall|fight]
+                   [--fps N] [--md OUT.md] [--json OUT.json]
+    carewatch tune --param fall.NAME=V1,V2,... [--param ...] [same options as eval]
 
 Errors a person can fix (a bad config, a missing model, a broken video) print one clear message
 and exit with status 2; nothing is half-written.
@@ -19,11 +22,15 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from api.config import AppConfig, ConfigError, load_config
 from models.acquire import ModelInstallError, install, model_dir, resolve_onnx
 from models.config import DEFAULT_INPUT_SIZES
 from models.onnx_pose import OnnxPoseEstimator
+
+if TYPE_CHECKING:
+    from vision.config import CameraConfig
 
 log = logging.getLogger("carewatch")
 
@@ -133,6 +140,93 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval_inputs(args: argparse.Namespace) -> tuple[AppConfig, CameraConfig, set[str] | None]:
+    """Config, camera and the clips to run for `eval` and `tune`; checked before any model loads."""
+    from api.detect import camera_for_file
+    from api.evaluation.harness import LabelsError, check_clips, for_behaviour, read_labels, select
+
+    config = _load(args.config)
+    if args.camera is None and len(config.cameras) > 1:
+        ids = ", ".join(c.id for c in config.cameras)
+        raise UserError(
+            f"{args.config}: {len(config.cameras)} cameras; choose one with --camera ({ids})"
+        )
+    try:
+        camera = camera_for_file(config, args.camera)
+        labels = read_labels(args.labels)
+        only = for_behaviour(labels, args.only)
+        check_clips(select(labels, only), _clips_dir(args))
+    except LabelsError as exc:
+        raise UserError(str(exc)) from None
+    return config, camera, only
+
+
+def _clips_dir(args: argparse.Namespace) -> Path:
+    return Path(args.clips) if args.clips else Path(args.labels).parent
+
+
+def _eval_command(args: argparse.Namespace, verb: str) -> str:
+    """The command line that reproduces this run, for the report."""
+    parts = ["carewatch", verb, "--labels", str(args.labels), "--clips", str(_clips_dir(args))]
+    for flag in ("config", "camera", "only", "fps"):
+        if getattr(args, flag) is not None:
+            parts += [f"--{flag}", str(getattr(args, flag))]
+    for param in getattr(args, "param", None) or ():
+        parts += ["--param", param]
+    return " ".join(parts)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    import json
+
+    from api.evaluation import report, scoring
+    from api.evaluation.harness import evaluate
+
+    config, camera, only = _eval_inputs(args)
+    result = evaluate(
+        args.labels, _clips_dir(args), config, camera=camera, only=only, analysis_fps=args.fps
+    )
+    score = scoring.score(result.runs, (args.only,) if args.only else scoring.SCORED)
+    scenarios = None if args.only else report.wandering_scenarios(camera.behaviours)
+    command = _eval_command(args, "eval")
+    markdown = report.to_markdown(result, score, command=command, scenarios=scenarios)
+    print(markdown, end="")
+    if args.md:
+        args.md.write_text(markdown, encoding="utf-8")
+    if args.json:
+        data = report.to_json(result, score, command=command, scenarios=scenarios)
+        args.json.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    return 0
+
+
+def cmd_tune(args: argparse.Namespace) -> int:
+    import json
+
+    from api.evaluation import tune
+    from api.evaluation.harness import default_estimator, load_clips, read_labels, select
+
+    try:
+        params = [tune.parse_param(p) for p in args.param]
+    except tune.TuneError as exc:
+        raise UserError(str(exc)) from None
+    config, camera, only = _eval_inputs(args)
+    try:
+        tune.combinations(camera.behaviours, params)
+    except tune.TuneError as exc:
+        raise UserError(str(exc)) from None
+    behaviours = (args.only,) if args.only else tune.behaviours_of(params)
+    labels = select(read_labels(args.labels), only)
+    loaded = load_clips(labels, _clips_dir(args), default_estimator(config))
+    points = tune.sweep(
+        loaded, camera, config, params, behaviours=behaviours, analysis_fps=args.fps
+    )
+    print(f"```sh\n{_eval_command(args, 'tune')}\n```\n")
+    print(tune.to_markdown(points, behaviours), end="")
+    if args.json:
+        args.json.write_text(json.dumps(tune.to_json(points), indent=2), encoding="utf-8")
+    return 0
+
+
 def cmd_config_docs(_: argparse.Namespace) -> int:
     from api.config_docs import config_reference_markdown
 
@@ -191,6 +285,40 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", type=Path, help="also write the report as JSON")
     p.add_argument("--data-dir", default="data", help="where the demo video is kept")
     p.set_defaults(func=cmd_bench)
+
+    for verb, text in (
+        ("eval", "score the behaviour detectors on labelled clips (cached poses)"),
+        ("tune", "sweep behaviour thresholds on labelled clips: recall vs false alarms"),
+    ):
+        p = sub.add_parser(verb, help=text)
+        p.add_argument(
+            "--labels",
+            type=Path,
+            default=Path("../shared/data/clips/labels.csv"),
+            help="labels.csv (default: ../shared/data/clips/labels.csv)",
+        )
+        p.add_argument(
+            "--clips", type=Path, help="folder of the clips (default: the labels' folder)"
+        )
+        p.add_argument("--config", type=Path, help="config file (default: the embedded one)")
+        p.add_argument("--camera", help="camera of --config whose zones and thresholds apply")
+        p.add_argument(
+            "--only", choices=("fall", "fight"), help="that behaviour's clips and normal clips"
+        )
+        p.add_argument("--fps", type=float, help="analysis rate (default: the camera's)")
+        p.add_argument("--json", type=Path, help="also write the results as JSON")
+        if verb == "eval":
+            p.add_argument("--md", type=Path, help="also write the Markdown report to a file")
+            p.set_defaults(func=cmd_eval)
+        else:
+            p.add_argument(
+                "--param",
+                action="append",
+                required=True,
+                metavar="SECTION.NAME=V1,V2,...",
+                help="a behaviours setting and the values to try (repeatable)",
+            )
+            p.set_defaults(func=cmd_tune)
 
     p = sub.add_parser("config-docs", help="print the configuration reference (Markdown)")
     p.set_defaults(func=cmd_config_docs)

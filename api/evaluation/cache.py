@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from models.acquire import cache_root, sha256_of
+from models.acquire import cache_root
 from models.onnx_pose import OnnxPoseEstimator
 from vision.config import CameraConfig
 from vision.motion import thumbnail
@@ -80,7 +80,7 @@ def content_hash(path: Path) -> str:
 
 
 def cache_path(clip: Path, estimator: OnnxPoseEstimator, directory: Path) -> Path:
-    model = sha256_of(estimator.path)[:12] if estimator.path.exists() else "unknown"
+    model = content_hash(estimator.path)[:12] if estimator.path.exists() else "unknown"
     key = f"{content_hash(clip)[:20]}-{model}-{estimator.input_hw[0]}-v{FORMAT}"
     return directory / f"{clip.stem}-{key}.npz"
 
@@ -138,28 +138,32 @@ def _save(path: Path, clip: CachedClip) -> None:
 
 
 def _load(path: Path) -> CachedClip:
-    with np.load(path) as data:
-        counts = data["counts"]
-        bounds = np.concatenate([[0], np.cumsum(counts)])
-        poses = tuple(
-            Poses(
-                xyxy=data["xyxy"][a:b],
-                score=data["score"][a:b],
-                keypoints=data["keypoints"][a:b],
-                keypoint_score=data["keypoint_score"][a:b],
-            )
-            for a, b in itertools.pairwise(bounds)
+    # `data[key]` decompresses the array again on every access: read each one once.
+    with np.load(path) as npz:
+        data = {key: npz[key] for key in npz.files}
+    bounds = np.concatenate([[0], np.cumsum(data["counts"])])
+    xyxy, score, keypoints, keypoint_score = (
+        data[k] for k in ("xyxy", "score", "keypoints", "keypoint_score")
+    )
+    poses = tuple(
+        Poses(
+            xyxy=xyxy[a:b],
+            score=score[a:b],
+            keypoints=keypoints[a:b],
+            keypoint_score=keypoint_score[a:b],
         )
-        w, h = (int(v) for v in data["frame_size"])
-        return CachedClip(
-            name=str(data["name"]),
-            fps=float(data["fps"]),
-            frame_size=(w, h),
-            timestamps=data["timestamps"],
-            poses=poses,
-            thumbs=data["thumbs"],
-            model_version=str(data["model_version"]),
-        )
+        for a, b in itertools.pairwise(bounds)
+    )
+    w, h = (int(v) for v in data["frame_size"])
+    return CachedClip(
+        name=str(data["name"]),
+        fps=float(data["fps"]),
+        frame_size=(w, h),
+        timestamps=data["timestamps"],
+        poses=poses,
+        thumbs=data["thumbs"],
+        model_version=str(data["model_version"]),
+    )
 
 
 def load_or_compute(
