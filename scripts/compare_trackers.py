@@ -15,32 +15,32 @@ import csv
 import sys
 from pathlib import Path
 
+from api.evaluation.cache import load_or_compute
 from models.acquire import model_dir, resolve_onnx
 from models.config import PoseModelConfig
 from models.onnx_pose import OnnxPoseEstimator
-from vision.config import CameraConfig, TrackerConfig
-from vision.sources import open_source
+from vision.config import TrackerConfig
 from vision.tracking import PoseTracker
 from vision.types import Poses
 
 VARIANTS: dict[str, TrackerConfig] = {
-    "ocsort (default)": TrackerConfig(),
+    "ocsort (default: score 0.3 starts a track at once)": TrackerConfig(),
+    "ocsort, score 0.5, 2 frames to start": TrackerConfig(
+        high_conf_det_threshold=0.5, minimum_consecutive_frames=2
+    ),
     "ocsort, min IoU 0.3": TrackerConfig(minimum_iou_threshold=0.3),
     "bytetrack": TrackerConfig(type="bytetrack"),
-    "bytetrack, 1 frame to start": TrackerConfig(type="bytetrack", minimum_consecutive_frames=1),
+    "bytetrack, score 0.5, 2 frames to start": TrackerConfig(
+        type="bytetrack", high_conf_det_threshold=0.5, minimum_consecutive_frames=2
+    ),
 }
 RATES = (5.0, 9.0, 18.0)
 
 
 def poses_of(clip: Path, estimator: OnnxPoseEstimator) -> tuple[list[tuple[float, Poses]], float]:
-    source = open_source(CameraConfig(id="eval", source=str(clip), realtime=False))
-    frames = []
-    while (item := source.read()) is not None:
-        image, t = item
-        frames.append((t, estimator.infer_image(image)))
-    fps = source.fps or 30.0
-    source.close()
-    return frames, fps
+    """Every frame's poses, from the evaluation cache (computed once per clip and model)."""
+    cached = load_or_compute(clip, estimator)
+    return list(zip(cached.timestamps.tolist(), cached.poses, strict=True)), cached.fps
 
 
 def new_ids_at_fall(

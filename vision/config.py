@@ -120,7 +120,7 @@ class TrackerConfig(StrictModel):
         0.5, gt=0, le=1, description="Detection score needed to start a new track (ByteTrack)."
     )
     high_conf_det_threshold: float = Field(
-        0.5,
+        0.3,
         gt=0,
         le=1,
         description="Score that puts a detection in the first matching round (below: second).",
@@ -129,7 +129,7 @@ class TrackerConfig(StrictModel):
         0.1, ge=0, lt=1, description="Lowest box IoU accepted when matching detections to tracks."
     )
     minimum_consecutive_frames: int = Field(
-        2, ge=1, le=30, description="Frames a new track needs before it gets an id."
+        1, ge=1, le=30, description="Frames a new track needs before it gets an id."
     )
     history_len: int = Field(
         150, ge=2, le=10_000, description="Observations kept per track (keypoint history)."
