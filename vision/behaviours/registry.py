@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from vision.behaviours.base import BehaviourDetector
 from vision.behaviours.config import BehavioursConfig
+from vision.behaviours.fall import FallDetector
+from vision.behaviours.fight import FightDetector
+from vision.behaviours.wandering import WanderingDetector
 from vision.zones import ZoneConfig
 
 
@@ -12,4 +15,10 @@ def build_detectors(
 ) -> list[BehaviourDetector]:
     """The enabled detectors of one camera, in a fixed order (fall, fight, wandering)."""
     detectors: list[BehaviourDetector] = []
+    if cfg.fall.enabled:
+        detectors.append(FallDetector(cfg.fall, zones))
+    if cfg.fight.enabled:
+        detectors.append(FightDetector(cfg.fight, zones))
+    if cfg.wandering.enabled:
+        detectors.append(WanderingDetector(cfg.wandering, zones))
     return detectors
