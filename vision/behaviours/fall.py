@@ -56,7 +56,7 @@ from pydantic import Field
 from vision.behaviours import posefeatures as pf
 from vision.configbase import StrictModel
 from vision.types import BehaviourEvent, Scene, Track, TrackPoint
-from vision.zones import ZoneConfig, ZoneMap, ground_point
+from vision.zones import ZoneConfig, ZoneMap
 
 log = logging.getLogger(__name__)
 
@@ -296,6 +296,8 @@ UPRIGHT_ASPECT = 0.8
 FULL_TRUNK = 0.7
 """A trunk at least this fraction of its standing length (shoulders to hips) is not
 foreshortened: not lying towards or away from the camera."""
+REPORTED_MEMORY_S = 3600.0
+"""How long a reported person's last spot is remembered (unless someone stands up there)."""
 SEATED_HEAD_DROP = 0.65
 """A head lower than standing by more than this many body heights is below a seated head."""
 
@@ -423,6 +425,9 @@ class FallDetector:
         self._zone_map: ZoneMap | None = None
         self._people: dict[int, _Person] = {}
         self._orphans: list[_Person] = []
+        self._reported: list[_Obs] = []
+        """Last sightings of people reported down (fall or person_down) whose track ended: a new
+        track lying there is the same person, not news, until someone stands up there."""
 
     def update(self, scene: Scene) -> list[BehaviourEvent]:
         if not self.cfg.enabled:
@@ -434,11 +439,22 @@ class FallDetector:
             if p is not None and p.state in ("falling", "down"):
                 p.lost = True
                 self._orphans.append(p)
+            elif p is not None and p.person_down_sent and p.obs:
+                self._reported.append(p.last)
 
         tracks = scene.seen_now()
         seen = {
             t.track_id: _observe(t.last, scene.frame_size, c.border_margin_frac) for t in tracks
         }
+        self._reported = [
+            r
+            for r in self._reported
+            if scene.timestamp - r.t <= REPORTED_MEMORY_S
+            and not any(
+                o.upright and math.dist(o.centre, r.centre) <= c.near_body_heights * r.size
+                for o in seen.values()
+            )
+        ]
         for track in tracks:
             if track.track_id not in self._people:
                 self._people[track.track_id] = self._adopt(track, seen[track.track_id], scene, seen)
@@ -452,6 +468,8 @@ class FallDetector:
             events.extend(self._step(p, None, scene, seen))
             if p.state not in ("falling", "down") or scene.timestamp - p.last.t > c.max_vanished_s:
                 self._orphans.remove(p)
+                if p.person_down_sent:
+                    self._reported.append(p.last)
         return events
 
     # -- who is who ---------------------------------------------------------------------------
@@ -504,17 +522,27 @@ class FallDetector:
     # -- features -----------------------------------------------------------------------------
 
     def _in_bed(self, o: _Obs, frame_size: tuple[int, int]) -> ZoneConfig | None:
-        """The bed zone holding the person, if any: a lying person's box bottom is not where
-        their feet are, so the bottom middle, bottom corners or centre of the box count."""
+        """The bed zone holding the person, if any: most of their box inside it.
+
+        A lying person's box bottom is not where their feet are, so the whole box counts; and
+        "most of it", not "touching", so a fall onto the floor beside a bed, partly across its
+        edge, is still a fall.
+        """
         if not self.zones:
             return None
         if self._zone_map is None or self._zone_map.frame_size != frame_size:
             self._zone_map = ZoneMap(self.zones, frame_size)
-        b = o.xyxy
-        points = (ground_point(b), o.centre, (float(b[0]), float(b[3])), (float(b[2]), float(b[3])))
-        for point in points:
-            zone = self._zone_map.in_type(point, "bed")
-            if zone is not None:
+        x1, y1, x2, y2 = (float(v) for v in o.xyxy)
+        grid = [
+            (x1 + (x2 - x1) * i / 4, y1 + (y2 - y1) * j / 4) for i in range(5) for j in range(5)
+        ]
+        counts: dict[str, int] = {}
+        for point in grid:
+            for zone in self._zone_map.containing(point):
+                if zone.type == "bed":
+                    counts[zone.name] = counts.get(zone.name, 0) + 1
+        for zone in self.zones:
+            if counts.get(zone.name, 0) > len(grid) // 2:
                 return zone
         return None
 
@@ -582,20 +610,19 @@ class FallDetector:
         # image, but grows rather than shrinks. A body cut by the edge must have mostly gone
         # below it (fallen towards the camera out of the bottom of the view).
         shorter = c.low_max_height_ratio * (c.cut_max_height_ratio if cut else 1.0)
-        # A vertical trunk at full length while the body sinks below where the feet stood, or
-        # is cut by the edge, is someone walking towards a high camera, not lying: lying, the
-        # trunk is level or foreshortened. A cut body shows no trunk, so the last trunk seen
-        # counts. A whole body with the head below a seated head's height is down whatever the
-        # trunk looks like (a blurred, tumbling body's keypoints mislead).
+        # A body not seen whole (legs hidden or cut by the edge) whose trunk stays vertical at
+        # full length while it sinks below where the feet stood is someone walking towards a
+        # high camera, not lying: lying, the trunk is level or foreshortened. A cut body shows
+        # no trunk, so the last trunk seen counts. A whole body that shrank is really lower.
         trunk = o
         if cut and math.isnan(o.torso_deg):
             trunk = next((q for q in reversed(p.obs) if not math.isnan(q.torso_deg)), o)
         below_feet = (p.floor_y - o.hip_y) / p.ref < -0.05
         trunk_up = (
-            trunk.torso_deg < UPRIGHT_TORSO_DEG
-            and trunk.torso_len >= FULL_TRUNK * _first(p.stand_torso_len, 0.3 * p.ref)
+            not o.whole
             and (cut or below_feet)
-            and not (o.whole and head_low >= SEATED_HEAD_DROP)
+            and trunk.torso_deg < UPRIGHT_TORSO_DEG
+            and trunk.torso_len >= FULL_TRUNK * _first(p.stand_torso_len, 0.3 * p.ref)
         )
         if head_low >= c.low_down_body_heights and o.height <= shorter * p.ref and not trunk_up:
             cues.add("low")
@@ -903,6 +930,12 @@ class FallDetector:
         if lying_s < c.person_down_after_s - 1e-6:
             return []
         if self._in_bed(o, scene.frame_size) is not None:
+            return []
+        if any(
+            math.dist(o.centre, r.centre) <= self.cfg.near_body_heights * max(o.size, r.size)
+            for r in self._reported
+        ):
+            p.person_down_sent = True  # already reported under an earlier track
             return []
         recent = [q for q in p.obs if q.t >= now - 3.0]
         size = max(o.size, 1.0)
