@@ -22,11 +22,12 @@ from api.demo_video import (
 from models.acquire import ModelInstallError, assets_dir, resolve_onnx
 from models.config import PoseModelConfig
 from models.onnx_pose import OnnxPoseEstimator
+from vision.behaviours.registry import build_detectors
 from vision.config import CameraConfig, TrackerConfig
 from vision.pipeline import Analyzer, Pipeline
 from vision.sources import open_source
 from vision.tracking import PoseTracker
-from vision.types import Frame, Poses
+from vision.types import BehaviourEvent, Frame, Poses
 
 SEED = 7
 
@@ -280,12 +281,21 @@ def test_segment_contains() -> None:
     assert seg.contains(1.0) and seg.contains(2.0) and not seg.contains(2.01)
 
 
-def test_pipeline_tracks_the_demo_people_at_the_service_rate(
+def test_pipeline_tracks_the_demo_people_and_raises_the_scripted_events(
     demo_video: tuple[Path, DemoScript], estimator: OnnxPoseEstimator
 ) -> None:
-    """The end-to-end fixture: decoded like a camera, analysed at 5 fps, people keep their ids."""
+    """The end-to-end fixture: decoded like a camera, analysed at 5 fps with the default
+    behaviours, people keep their ids and the scripted fall, fight and pacing each raise their
+    event inside their segment; nothing else is raised."""
     out, script = demo_video
-    pipeline = Pipeline("demo", estimator, Analyzer("demo", PoseTracker("demo", TrackerConfig())))
+    default = CameraConfig(id="demo", source="demo")
+    analyzer = Analyzer(
+        "demo",
+        PoseTracker("demo", TrackerConfig()),
+        build_detectors(default.behaviours, default.zones),
+    )
+    pipeline = Pipeline("demo", estimator, analyzer)
+    events: list[BehaviourEvent] = []
     source = open_source(CameraConfig(id="demo", source=str(out), realtime=False))
     ids_in: dict[int, list[set[int]]] = {i: [] for i in range(len(script.segments))}
     index = 0
@@ -293,6 +303,7 @@ def test_pipeline_tracks_the_demo_people_at_the_service_rate(
         image, t = item
         if index % 3 == 0:  # 15 fps -> 5 analysed fps, the default camera rate
             result = pipeline.step(Frame("demo", index, t, image))
+            events.extend(result.events)
             assert result.poses.track_id is not None
             for k, seg in enumerate(script.segments):
                 if seg.start_s + 0.5 <= t <= seg.end_s - 0.5:
@@ -314,3 +325,12 @@ def test_pipeline_tracks_the_demo_people_at_the_service_rate(
                 counts[tid] = counts.get(tid, 0) + 1
         best = max(counts.values(), default=0)
         assert best >= 0.9 * len(seen), f"{seg.kind} at {seg.start_s} s: ids {counts}"
+
+    raised = sorted((e.kind, round(e.detected_at, 1)) for e in events)
+    assert [k for k, _ in raised] == ["fall", "fight", "pacing"], raised
+    for event in events:
+        (seg,) = script.of_kind({"pacing": "pace"}.get(event.kind, event.kind))
+        assert seg.start_s <= event.detected_at <= seg.end_s, (event.kind, event.detected_at)
+    (fall,) = (e for e in events if e.kind == "fall")
+    (seg,) = script.of_kind("fall")
+    assert seg.landed_s is not None and fall.detected_at - seg.landed_s <= 2.0
