@@ -235,6 +235,9 @@ def install(
     todo = [s for s, path in targets.items() if not manifest.is_current(path, source_sha)]
     assets_dir = directory / "assets"
     missing_assets = [n for n in ASSET_NAMES if not (assets_dir / n).exists()]
+    env_python = export_env_dir() / "bin" / "python"
+    if env_python.exists() and not (todo or missing_assets):
+        ensure_export_env(export_env_dir(), run)  # keep an existing one current (cheap if it is)
     if todo or missing_assets:
         python = ensure_export_env(export_env_dir(), run)
         with tempfile.TemporaryDirectory() as tmp:
