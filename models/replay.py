@@ -10,8 +10,8 @@ from the frame rate and a per-frame ground-truth label::
     for t, poses in seq.frames():
         ...
 
-`ReplayEstimator` serves a sequence through the `PoseEstimator` protocol, keyed by frame index,
-so the full pipeline can run on it.
+`ReplayEstimator` serves a sequence through the `vision.pipeline.Estimator` protocol, keyed by
+frame index, so the full pipeline can run on it.
 """
 
 from __future__ import annotations
@@ -221,7 +221,7 @@ def load_urfd(
 
 
 class ReplayEstimator:
-    """A `PoseEstimator` that answers with a recorded sequence's poses for `frame.index`."""
+    """A `vision.pipeline.Estimator` giving a recorded sequence's poses for `frame.index`."""
 
     def __init__(self, sequence: KeypointSequence) -> None:
         self.sequence = sequence

@@ -26,7 +26,7 @@ LIVE_CLOCK_AFTER = 1e9
 
 
 class Estimator(Protocol):
-    """What the pipeline needs of a pose model (see `models.protocol.PoseEstimator`)."""
+    """The one small protocol every pose model implements (ONNX, replayed keypoints, fakes)."""
 
     model_version: str
 
