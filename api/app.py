@@ -16,6 +16,8 @@ import cv2
 from fastapi import FastAPI, HTTPException, Query
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
+from alerts.service import AlertService
+from api.routes.alerts import alerts_router
 from vision.annotate import draw_poses
 from vision.runner import CameraWorker, Runner
 
@@ -31,21 +33,35 @@ def _jpeg(worker: CameraWorker, overlay: bool) -> bytes | None:
     return bytes(buf) if ok else None
 
 
-def create_app(runner: Runner, *, model_version: str = "", manage_runner: bool = True) -> FastAPI:
-    """The web app over a `Runner`; with `manage_runner` it starts and stops the cameras too."""
+def create_app(
+    runner: Runner,
+    *,
+    alerts: AlertService | None = None,
+    model_version: str = "",
+    manage_runner: bool = True,
+) -> FastAPI:
+    """The web app over a `Runner` (and the alert service); with `manage_runner` it starts and
+    stops them too (alerts first, so no event of the first frames is lost)."""
     started = time.time()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if manage_runner:
+            if alerts is not None:
+                alerts.start()
             runner.start()
         try:
             yield
         finally:
             if manage_runner:
                 await asyncio.to_thread(runner.stop)
+                if alerts is not None:
+                    await asyncio.to_thread(alerts.stop)
 
     app = FastAPI(title="CareWatch", version="0.1.0", lifespan=lifespan)
+
+    if alerts is not None:
+        app.include_router(alerts_router(alerts))
 
     def worker_of(camera_id: str) -> CameraWorker:
         worker = runner.workers.get(camera_id)
@@ -58,12 +74,19 @@ def create_app(runner: Runner, *, model_version: str = "", manage_runner: bool =
         """Service health: `ok` when every enabled camera delivers frames."""
         cameras = runner.health()
         online = all(c["state"] in ("online", "disabled") for c in cameras)
-        return {
+        data: dict[str, Any] = {
             "status": "ok" if online else "degraded",
             "uptime_s": round(time.time() - started, 1),
             "model": model_version,
             "cameras": cameras,
         }
+        if alerts is not None:
+            data["alerts"] = {
+                "open": alerts.store.count(open_only=True),
+                "last_seq": alerts.feed.last_seq,
+                "deliveries": alerts.store.delivery_counts(),
+            }
+        return data
 
     @app.get("/api/cameras")
     def cameras() -> list[dict[str, Any]]:

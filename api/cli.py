@@ -6,6 +6,7 @@
     carewatch run [--config FILE] [--host H] [--port P] [--data-dir DIR]
     carewatch demo-video OUT.mp4 [--seed N]
     carewatch bench [VIDEO] [--sizes ...] [--frames N] [--no-reference] [--json FILE]
+    carewatch bench-alerts [--cameras N] [--seconds S] [--mqtt HOST:PORT] [--json FILE]
     carewatch config-check FILE | config-docs
     carewatch eval [--labels CSV] [--clips DIR] [--config FILE] [--camera ID] [--only fall|fight]
                    [--fps N] [--md OUT.md] [--json OUT.json]
@@ -18,6 +19,7 @@ and exit with status 2; nothing is half-written.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from collections.abc import Sequence
@@ -176,6 +178,28 @@ def _eval_command(args: argparse.Namespace, verb: str) -> str:
     return " ".join(parts)
 
 
+def cmd_bench_alerts(args: argparse.Namespace) -> int:
+    from api.alert_latency import measure, report
+
+    mqtt = None
+    if args.mqtt:
+        host, _, port = args.mqtt.rpartition(":")
+        if not host or not port.isdigit():
+            raise UserError(f"--mqtt must be HOST:PORT, got {args.mqtt!r}")
+        mqtt = (host, int(port))
+    result = measure(
+        cameras=args.cameras,
+        seconds=args.seconds,
+        data_dir=Path(args.data_dir),
+        mqtt=mqtt,
+        size=args.size,
+    )
+    print(report(result))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2))
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     import json
 
@@ -285,6 +309,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", type=Path, help="also write the report as JSON")
     p.add_argument("--data-dir", default="data", help="where the demo video is kept")
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("bench-alerts", help="measure alert latency to WebSocket and MQTT")
+    p.add_argument("--cameras", type=int, default=2, help="demo cameras played at once")
+    p.add_argument("--seconds", type=float, default=110.0, help="how long to run")
+    p.add_argument("--size", type=int, default=480, help="pose model input size")
+    p.add_argument("--mqtt", help="HOST:PORT of a broker (default: start a local mosquitto)")
+    p.add_argument("--json", type=Path, help="also write the results as JSON")
+    p.add_argument("--data-dir", default="data", help="where the demo video is kept")
+    p.set_defaults(func=cmd_bench_alerts)
 
     for verb, text in (
         ("eval", "score the behaviour detectors on labelled clips (cached poses)"),

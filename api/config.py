@@ -14,6 +14,7 @@ from typing import Any, get_args
 import yaml
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
+from alerts.config import AlertsConfig
 from models.config import PoseModelConfig
 from vision.config import CameraConfig, StrictModel, TrackerConfig
 
@@ -46,6 +47,10 @@ class AppConfig(StrictModel):
     cameras: tuple[CameraConfig, ...] = Field(
         (), description="The cameras to read and analyse; ids must be unique."
     )
+    alerts: AlertsConfig = Field(
+        default_factory=AlertsConfig,
+        description="Alerts: policy, evidence, database and channels (section `alerts`).",
+    )
 
     @model_validator(mode="after")
     def _unique_camera_ids(self) -> AppConfig:
@@ -53,6 +58,11 @@ class AppConfig(StrictModel):
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise ValueError(f"camera ids must be unique, repeated: {', '.join(duplicates)}")
+        unknown = sorted(set(self.alerts.cameras) - set(ids))
+        if unknown:
+            raise ValueError(
+                f"alerts.cameras names cameras that do not exist: {', '.join(unknown)}"
+            )
         return self
 
 

@@ -6,7 +6,7 @@ committed page drifts from them. Regenerate with `carewatch config-docs > docs/C
 
 from __future__ import annotations
 
-from typing import Any, get_args
+from typing import Any, get_args, get_origin
 
 from annotated_types import Ge, Gt, Le, Lt, MaxLen, MinLen
 from pydantic import BaseModel
@@ -32,11 +32,16 @@ def _bounds(metadata: list[Any]) -> str:
     return ", ".join(parts)
 
 
-def _nested(annotation: Any) -> type[BaseModel] | None:
-    for candidate in (annotation, *get_args(annotation)):
-        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
-            return candidate
-    return None
+def _nested(annotation: Any) -> list[type[BaseModel]]:
+    """The models inside `annotation` (itself, a container's items, each member of a union)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    found: list[type[BaseModel]] = []
+    for arg in get_args(annotation):
+        for model in _nested(arg):
+            if model not in found:
+                found.append(model)
+    return found
 
 
 def _section(model: type[BaseModel], prefix: str, out: list[str]) -> None:
@@ -44,16 +49,23 @@ def _section(model: type[BaseModel], prefix: str, out: list[str]) -> None:
     out += ["| key | default | allowed | description |", "|---|---|---|---|"]
     nested: list[tuple[str, type[BaseModel]]] = []
     for name, field in model.model_fields.items():
-        sub = _nested(field.annotation)
+        subs = _nested(field.annotation)
         key = f"{prefix}.{name}" if prefix else name
-        if sub is not None:
-            nested.append((key + ("[]" if sub is not field.annotation else ""), sub))
+        for sub in subs:
+            container = "" if sub is field.annotation else "[]"
+            if get_origin(field.annotation) is dict:
+                container = ".<name>"
+            shown = key + container
+            type_field = sub.model_fields.get("type")
+            if len(subs) > 1 and type_field is not None:
+                shown += f" (type: {type_field.get_default()})"
+            nested.append((shown, sub))
         if field.is_required():
             default = "required"
-        elif sub is not None:
+        elif subs:
             default = "see below"
         else:
-            default = repr(field.get_default(call_default_factory=False))
+            default = repr(field.get_default(call_default_factory=True))
         desc = (field.description or "").replace("|", "\\|")
         out.append(f"| `{name}` | `{default}` | {_bounds(field.metadata)} | {desc} |")
     out.append("")

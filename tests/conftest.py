@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -59,3 +60,22 @@ def people_clip(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> 
         writer.write(frame)
     writer.release()
     return path
+
+
+DEMO_SEED = 7
+
+
+@pytest.fixture(scope="session")
+def demo_video(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> tuple[Path, Any]:
+    """The generated demo video (seed 7) and its `DemoScript`, made once per test run."""
+    from api.demo_video import make_demo_video
+    from models.acquire import assets_dir
+
+    cfg = PoseModelConfig(input_size=640)
+    try:
+        cutter = OnnxPoseEstimator(resolve_onnx(cfg, model_cache), cfg)
+        assets = assets_dir(model_cache)
+    except ModelInstallError as exc:
+        pytest.skip(f"pose model at input 640 or its sample photos not installed ({exc})")
+    out = tmp_path_factory.mktemp("demo") / "demo.mp4"
+    return out, make_demo_video(out, estimator=cutter, assets=assets, seed=DEMO_SEED)

@@ -50,6 +50,8 @@ class StepResult:
     """Everything one analysed frame produced; `timings_s` holds seconds per stage.
 
     `frame` is None when the step was replayed from cached perception (no image).
+    `wall_time` is the frame's time on the wall clock (epoch seconds; file positions are
+    anchored to when the analyzer started), what alerts and time-of-day windows use.
     """
 
     frame: Frame | None
@@ -58,6 +60,12 @@ class StepResult:
     ended_track_ids: tuple[int, ...]
     events: tuple[BehaviourEvent, ...] = ()
     timings_s: dict[str, float] = field(default_factory=dict)
+    wall_time: float = 0.0
+
+    @property
+    def clock_offset(self) -> float:
+        """Add to a camera-clock time (e.g. an event's `detected_at`) to get wall-clock time."""
+        return self.wall_time - (self.frame.timestamp if self.frame is not None else self.wall_time)
 
 
 class Analyzer:
@@ -112,6 +120,7 @@ class Analyzer:
             ended_track_ids=tracked.ended,
             events=tuple(events),
             timings_s={"tracking": t1 - t0, "behaviours": t2 - t1},
+            wall_time=wall,
         )
 
 

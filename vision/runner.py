@@ -21,7 +21,8 @@ from vision.reader import CameraReader
 
 log = logging.getLogger(__name__)
 
-ResultCallback = Callable[[StepResult], None]
+ResultCallback = Callable[[StepResult, float], None]
+"""Called with each analysed frame's result and the wall time the frame was taken for analysis."""
 
 
 class CameraWorker:
@@ -73,6 +74,7 @@ class CameraWorker:
             if frame is None:
                 continue
             last_index = frame.index
+            received_at = time.time()
             try:
                 result = self.pipeline.step(frame)
             except Exception as exc:  # keep analysing the next frames; record what went wrong
@@ -85,7 +87,16 @@ class CameraWorker:
                 self._analysed.append(time.monotonic())
                 self._frames_analysed += 1
             if self.on_result is not None:
-                self.on_result(result)
+                try:
+                    self.on_result(result, received_at)
+                except Exception as exc:  # alerts failing must not stop the analysis
+                    self._errors += 1
+                    self._last_error = f"{type(exc).__name__}: {exc}"
+                    log.exception(
+                        "camera %s: handling the result of frame %d failed",
+                        self.cfg.id,
+                        frame.index,
+                    )
             next_due += period
             now = time.monotonic()
             if next_due < now:  # behind: start the schedule again from now instead of bursting

@@ -17,7 +17,6 @@ from api.demo_video import (
     Sprite,
     build_scene,
     load_sprites,
-    make_demo_video,
 )
 from models.acquire import ModelInstallError, assets_dir, resolve_onnx
 from models.config import PoseModelConfig
@@ -238,14 +237,6 @@ def test_model_sees_the_fallen_person_lying(scene: DemoScene, estimator: OnnxPos
 
 
 # --------------------------------------------------------------------------- the video
-
-
-@pytest.fixture(scope="module")
-def demo_video(
-    tmp_path_factory: pytest.TempPathFactory, cutter: OnnxPoseEstimator, assets: Path
-) -> tuple[Path, DemoScript]:
-    out = tmp_path_factory.mktemp("demo") / "demo.mp4"
-    return out, make_demo_video(out, estimator=cutter, assets=assets, seed=SEED)
 
 
 def test_make_demo_video_writes_h264_and_its_script(

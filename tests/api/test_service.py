@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -113,8 +114,6 @@ def test_run_on_embedded_defaults_serves_the_demo_and_stops_on_sigterm(
                 raise AssertionError(f"carewatch run exited early:\n{proc.stdout.read()}")  # type: ignore[union-attr]
             try:
                 with urllib.request.urlopen(f"{base}/health", timeout=2) as r:
-                    import json
-
                     health: dict[str, Any] = json.load(r)
             except OSError:
                 return None
@@ -128,6 +127,17 @@ def test_run_on_embedded_defaults_serves_the_demo_and_stops_on_sigterm(
             assert r.headers["Content-Type"].startswith("multipart/x-mixed-replace")
             head = r.read(4096)
         assert b"Content-Type: image/jpeg" in head and b"\xff\xd8" in head
+
+        def first_alert() -> dict[str, Any] | None:  # the demo's scripted fall, at 12.45 s
+            with urllib.request.urlopen(f"{base}/api/alerts", timeout=5) as r:
+                listed = json.load(r)["alerts"]
+            return next((a for a in listed if a["kind"] == "fall" and a["snapshot"]), None)
+
+        fall = _wait_for(first_alert, 90, "the demo's fall to raise an alert")
+        assert fall["severity"] == "critical" and fall["camera_id"] == "demo"
+        with urllib.request.urlopen(f"{base}/api/alerts/{fall['id']}/snapshot.jpg") as r:
+            assert r.headers["Content-Type"] == "image/jpeg"
+        assert (tmp_path / "data" / "carewatch.db").exists()
     finally:
         proc.send_signal(signal.SIGTERM)
         try:

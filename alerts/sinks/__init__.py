@@ -1,0 +1,1 @@
+"""Delivery channels. Each sink is one class with one verb, `send(change)`, chosen by `type`."""

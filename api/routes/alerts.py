@@ -1,0 +1,169 @@
+"""Alerts over HTTP and WebSocket: list and filter, details with history and deliveries,
+acknowledge and resolve, the snapshot and clip, and the live change stream.
+
+The stream (`/api/alerts/ws?since=SEQ`) first replays every stored change after `SEQ`, then
+pushes new ones as they are committed; each message carries its `seq`, so a console that
+reconnects with the last `seq` it saw misses nothing and sees nothing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Query, WebSocket, WebSocketDisconnect
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, Field
+
+from alerts.model import Disposition
+from alerts.service import AlertService, UnknownAlertError
+from alerts.store import ConflictError
+
+log = logging.getLogger(__name__)
+
+
+class Acknowledge(BaseModel):
+    actor: str = Field(min_length=1, max_length=120, description="Who acknowledges.")
+    note: str | None = Field(None, max_length=2000)
+
+
+class Resolve(BaseModel):
+    actor: str = Field(min_length=1, max_length=120, description="Who resolves.")
+    disposition: Disposition = Field(description="real_incident, false_alarm, duplicate, cleared")
+    note: str | None = Field(None, max_length=2000)
+
+
+def alerts_router(service: AlertService) -> APIRouter:
+    router = APIRouter(prefix="/api/alerts", tags=["alerts"])
+    store = service.store
+
+    def alert_or_404(alert_id: str) -> Any:
+        alert = store.get(alert_id)
+        if alert is None:
+            raise HTTPException(404, f"no alert with id {alert_id!r}")
+        return alert
+
+    def evidence_file(alert_id: str, which: str, suffix: str = "") -> Path:
+        alert = alert_or_404(alert_id)
+        relpath = getattr(alert, which)
+        if not relpath:
+            raise HTTPException(404, f"alert {alert_id} has no {which} yet")
+        root = service.evidence_root.resolve()
+        path = (root / relpath).resolve()
+        if suffix:
+            path = path.with_suffix(suffix)
+        if root not in path.parents or not path.is_file():
+            raise HTTPException(404, f"the {which} of alert {alert_id} is not on disk")
+        return path
+
+    @router.get("")
+    def list_alerts(
+        camera: str | None = None,
+        kind: str | None = None,
+        state: str | None = None,
+        disposition: str | None = None,
+        since: float | None = Query(None, description="Detected at or after (epoch seconds)."),
+        until: float | None = Query(None, description="Detected before (epoch seconds)."),
+        limit: int = Query(100, ge=1, le=1000),
+        offset: int = Query(0, ge=0),
+    ) -> dict[str, Any]:
+        """Alerts newest first, filtered; `last_seq` is the cursor to stream from."""
+        found = store.find(
+            camera_id=camera,
+            kind=kind,
+            state=state,
+            disposition=disposition,
+            since=since,
+            until=until,
+            limit=limit,
+            offset=offset,
+        )
+        return {"alerts": [a.to_dict() for a in found], "last_seq": service.feed.last_seq}
+
+    @router.get("/changes")
+    def changes(
+        since: int = Query(0, ge=0), limit: int = Query(500, ge=1, le=5000)
+    ) -> dict[str, Any]:
+        """Stored changes after cursor `since`, oldest first (HTTP alternative to the stream)."""
+        found = store.changes_since(since, limit=limit)
+        return {"changes": [c.to_dict() for c in found], "last_seq": service.feed.last_seq}
+
+    @router.get("/deliveries")
+    def delivery_summary() -> dict[str, dict[str, int]]:
+        """Per channel: deliveries pending, delivered and failed."""
+        return store.delivery_counts()
+
+    @router.get("/{alert_id}")
+    def get_alert(alert_id: str) -> dict[str, Any]:
+        """One alert with its history of changes and its deliveries per channel."""
+        alert = alert_or_404(alert_id)
+        return {
+            "alert": alert.to_dict(),
+            "history": [
+                {k: v for k, v in c.to_dict().items() if k != "alert"}
+                | {"version": c.alert.version}
+                for c in store.history(alert_id)
+            ],
+            "deliveries": [d.to_dict() for d in store.deliveries(alert_id)],
+        }
+
+    @router.post("/{alert_id}/acknowledge")
+    def acknowledge(alert_id: str, body: Acknowledge) -> dict[str, Any]:
+        try:
+            change = service.acknowledge(alert_id, actor=body.actor, note=body.note)
+        except UnknownAlertError:
+            raise HTTPException(404, f"no alert with id {alert_id!r}") from None
+        except (ValueError, ConflictError) as exc:
+            raise HTTPException(409, str(exc)) from None
+        return change.to_dict()
+
+    @router.post("/{alert_id}/resolve")
+    def resolve(alert_id: str, body: Resolve) -> dict[str, Any]:
+        try:
+            change = service.resolve(
+                alert_id, actor=body.actor, disposition=body.disposition, note=body.note
+            )
+        except UnknownAlertError:
+            raise HTTPException(404, f"no alert with id {alert_id!r}") from None
+        except (ValueError, ConflictError) as exc:
+            raise HTTPException(409, str(exc)) from None
+        return change.to_dict()
+
+    @router.get("/{alert_id}/snapshot.jpg")
+    def snapshot(alert_id: str) -> FileResponse:
+        return FileResponse(evidence_file(alert_id, "snapshot"), media_type="image/jpeg")
+
+    @router.get("/{alert_id}/clip.mp4")
+    def clip(alert_id: str) -> FileResponse:
+        """The H.264 clip around the event (supports HTTP range requests for seeking)."""
+        return FileResponse(evidence_file(alert_id, "clip"), media_type="video/mp4")
+
+    @router.get("/{alert_id}/clip.json")
+    def clip_overlay(alert_id: str) -> FileResponse:
+        """Per-frame boxes and skeletons of the clip, and when detection happened in it."""
+        return FileResponse(evidence_file(alert_id, "clip", ".json"), media_type="application/json")
+
+    @router.websocket("/ws")
+    async def stream(websocket: WebSocket, since: int | None = Query(None, ge=0)) -> None:
+        """Replay changes after `since` (default: only new ones), then push new changes."""
+        await websocket.accept()
+        cursor = service.feed.last_seq if since is None else since
+        await websocket.send_json({"type": "hello", "last_seq": service.feed.last_seq})
+        try:
+            while True:
+                batch = await asyncio.to_thread(store.changes_since, cursor, limit=200)
+                for change in batch:
+                    await websocket.send_json({"type": "change", **change.to_dict()})
+                    cursor = change.seq
+                if not batch:
+                    await service.feed.wait(cursor, timeout_s=15.0)
+                    if service.feed.last_seq <= cursor:
+                        await websocket.send_json({"type": "ping", "last_seq": cursor})
+        except WebSocketDisconnect:
+            return
+        except Exception as exc:  # the client vanished mid-send, or the server is stopping
+            log.debug("alert stream closed: %s", exc)
+
+    return router

@@ -1,0 +1,122 @@
+"""The alert endpoints over a real alert service and database: list and filter, details,
+acknowledge and resolve (and their errors), evidence files, and the WebSocket stream with its
+resume cursor."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from alerts.config import AlertsConfig
+from alerts.service import AlertService
+from alerts.store import AlertStore, create_schema, make_engine
+from api.app import create_app
+from tests.alerts.builders import event
+from tests.builders import standing_poses
+from vision.runner import Runner
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[AlertService]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'a.db'}")
+    create_schema(engine)
+    yield AlertService(AlertsConfig(), AlertStore(engine), tmp_path / "evidence")
+    engine.dispose()
+
+
+@pytest.fixture
+def client(service: AlertService) -> Iterator[TestClient]:
+    with TestClient(create_app(Runner([]), alerts=service)) as c:
+        yield c
+
+
+def raise_fall(service: AlertService, tracks: tuple[int, ...] = (1,), t: float = 0.0) -> str:
+    """A fall on cam1 with a frame in the buffer, so it has a snapshot."""
+    image = np.random.default_rng(0).integers(0, 255, (120, 160, 3), dtype=np.uint8)
+    (change,) = service.observe(
+        "cam1",
+        1000.0 + t,
+        image,
+        standing_poses([(40, 10, 80, 110)]),
+        [event("fall", t, tracks=tracks)],
+    )
+    return change.alert.id
+
+
+def test_list_filter_and_details(client: TestClient, service: AlertService) -> None:
+    a = raise_fall(service, (1,))
+    service.handle(event("fight", 5, camera="cam2", tracks=(3, 4)))
+    listed = client.get("/api/alerts").json()
+    assert [x["kind"] for x in listed["alerts"]] == ["fight", "fall"]
+    assert listed["last_seq"] == 2
+    assert [x["id"] for x in client.get("/api/alerts?camera=cam1").json()["alerts"]] == [a]
+    assert client.get("/api/alerts?kind=fight&state=resolved").json()["alerts"] == []
+    details = client.get(f"/api/alerts/{a}").json()
+    assert details["alert"]["severity"] == "critical"
+    assert [h["action"] for h in details["history"]] == ["created"]
+    assert client.get("/api/alerts/unknown").status_code == 404
+    assert client.get("/api/alerts?limit=0").status_code == 422
+
+
+def test_acknowledge_resolve_and_their_errors(client: TestClient, service: AlertService) -> None:
+    a = raise_fall(service)
+    r = client.post(f"/api/alerts/{a}/acknowledge", json={"actor": "guard.li", "note": "on my way"})
+    assert r.status_code == 200 and r.json()["alert"]["state"] == "acknowledged"
+    bad = client.post(
+        f"/api/alerts/{a}/resolve", json={"actor": "guard.li", "disposition": "maybe"}
+    )
+    assert bad.status_code == 422 and "disposition" in bad.text
+    assert (
+        client.post(f"/api/alerts/{a}/resolve", json={"disposition": "false_alarm"}).status_code
+        == 422
+    )
+    ok = client.post(
+        f"/api/alerts/{a}/resolve",
+        json={"actor": "guard.li", "disposition": "false_alarm", "note": "yoga"},
+    )
+    assert ok.status_code == 200 and ok.json()["alert"]["disposition"] == "false_alarm"
+    again = client.post(
+        f"/api/alerts/{a}/resolve", json={"actor": "x", "disposition": "real_incident"}
+    )
+    assert again.status_code == 409 and "already resolved" in again.json()["detail"]
+    assert client.post("/api/alerts/nope/acknowledge", json={"actor": "x"}).status_code == 404
+    assert client.get("/api/alerts?disposition=false_alarm").json()["alerts"][0]["id"] == a
+
+
+def test_snapshot_is_served_and_missing_clip_is_404(
+    client: TestClient, service: AlertService
+) -> None:
+    a = raise_fall(service)
+    snap = client.get(f"/api/alerts/{a}/snapshot.jpg")
+    assert snap.status_code == 200 and snap.headers["content-type"] == "image/jpeg"
+    assert snap.content[:2] == b"\xff\xd8"
+    missing = client.get(f"/api/alerts/{a}/clip.mp4")
+    assert missing.status_code == 404 and "no clip yet" in missing.json()["detail"]
+
+
+def test_websocket_replays_from_the_cursor_then_pushes_live(
+    client: TestClient, service: AlertService
+) -> None:
+    first = raise_fall(service, (1,))
+    with client.websocket_connect("/api/alerts/ws?since=0") as ws:
+        assert ws.receive_json() == {"type": "hello", "last_seq": 1}
+        replayed = ws.receive_json()
+        assert (replayed["type"], replayed["seq"], replayed["alert"]["id"]) == ("change", 1, first)
+        second = raise_fall(service, (2,), t=1)  # committed while the client is connected
+        live = ws.receive_json()
+        assert (live["seq"], live["action"], live["alert"]["id"]) == (2, "created", second)
+    service.acknowledge(first, actor="guard")  # while the console is away
+    with client.websocket_connect("/api/alerts/ws?since=2") as ws:  # resumes after seq 2
+        assert ws.receive_json()["type"] == "hello"
+        missed = ws.receive_json()
+        assert (missed["seq"], missed["action"], missed["alert"]["version"]) == (
+            3,
+            "acknowledged",
+            2,
+        )
+    changes = client.get("/api/alerts/changes?since=1").json()["changes"]
+    assert [c["seq"] for c in changes] == [2, 3]
