@@ -220,7 +220,7 @@ class AlertService:
                 )
             cameras = list(self.health_source()) if self.health_source else []
             for cam in cameras:
-                if cam.get("state") == "disabled":
+                if cam.get("state") in ("disabled", "ended"):  # not a failure: off, or a file done
                     continue
                 for signal in self.health.check(
                     str(cam["camera_id"]), now, str(cam.get("state")), cam.get("last_error")
