@@ -219,3 +219,52 @@ def test_registry_refuses_a_missing_password() -> None:
     cfg = MqttSinkConfig(name="bus", username="carewatch", password_env="CW_MQTT_PASSWORD")
     with pytest.raises(ValueError, match="sink 'bus': environment variable CW_MQTT_PASSWORD"):
         build_sink(cfg, {})
+
+
+def test_service_publishes_alerts_and_camera_status(
+    broker: MosquittoBroker, subscribers: list[Subscriber], tmp_path: Path
+) -> None:
+    """Through the whole alert service: a stored alert reaches the broker, and the camera's
+    status (retained) follows the reader's state and the camera's own problems."""
+    from alerts.config import AlertsConfig
+    from alerts.service import AlertService
+    from alerts.store import AlertStore, create_schema, make_engine
+    from tests.alerts.builders import T0, event
+
+    config = AlertsConfig.model_validate(
+        {
+            "camera_health": {"offline_s": 5},
+            "sinks": [{"type": "mqtt", "name": "b", "host": broker.host, "port": broker.port}],
+        }
+    )
+    engine = make_engine(f"sqlite:///{tmp_path / 'a.db'}")
+    create_schema(engine)
+    health = [{"camera_id": "cam1", "state": "online", "last_error": None}]
+    service = AlertService(
+        config,
+        AlertStore(engine),
+        tmp_path / "ev",
+        {"b": build_sink(config.sinks[0])},
+        health_source=lambda: health,
+        clock=lambda: T0,  # the events' time: nothing is overdue for escalation
+    )
+    alerts = subscribe(subscribers, broker, "carewatch/cam1/alerts")
+    service.dispatcher.start()
+    try:
+        change = service.handle(event("fall", 0))
+        assert change is not None
+        body = json.loads(alerts.until("carewatch/cam1/alerts").payload)
+        assert (body["alert"]["id"], body["action"]) == (change.alert.id, "created")
+
+        service.tick(T0)
+        health[0] = {"camera_id": "cam1", "state": "reconnecting", "last_error": "refused"}
+        service.tick(T0 + 10)  # no frame since the service started 10 s ago: offline
+        late = subscribe(subscribers, broker, "carewatch/cam1/status")  # retained: still gets it
+        status = json.loads(late.until("carewatch/cam1/status").payload)
+        assert status["state"] == "reconnecting" and status["online"] is False
+        assert status["problems"] == ["camera_offline"] and status["last_error"] == "refused"
+        offline = json.loads(alerts.until("carewatch/cam1/alerts").payload)
+        assert offline["alert"]["kind"] == "camera_offline"
+    finally:
+        service.dispatcher.stop()
+        engine.dispose()
