@@ -1,7 +1,9 @@
-"""The FastAPI application: health, camera status and live annotated views.
+"""The FastAPI application: every route of the service over one runner, alert service and
+database.
 
-Built by `create_app(runner)`; importing this module loads no model, so the API can be tested and
-served without one.
+Built by `create_app(runner, engine=...)`; importing this module loads no model, so the API can be
+tested and served without one. Shared objects live on `app.state` (`runner`, `alerts`, `engine`,
+`sessions`, `tokens`, `config`, `data_dir`) where the routers find them.
 """
 
 from __future__ import annotations
@@ -10,39 +12,38 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
-import cv2
-from fastapi import FastAPI, HTTPException, Query
-from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+from sqlalchemy.engine import Engine
 
 from alerts.service import AlertService
+from api.config import AppConfig
+from api.db import session_factory
+from api.routes import audit, auth, cameras, evidence, live, metrics, profiles, records, users
 from api.routes.alerts import alerts_router
-from vision.annotate import draw_poses
-from vision.runner import CameraWorker, Runner
-
-_BOUNDARY = "carewatchframe"
-
-
-def _jpeg(worker: CameraWorker, overlay: bool) -> bytes | None:
-    result = worker.latest()
-    if result is None or result.frame is None:
-        return None
-    image = draw_poses(result.frame.image, result.poses) if overlay else result.frame.image
-    ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 80])
-    return bytes(buf) if ok else None
+from api.security import Tokens, load_secret
+from vision.runner import Runner
 
 
 def create_app(
     runner: Runner,
     *,
+    engine: Engine,
     alerts: AlertService | None = None,
+    config: AppConfig | None = None,
+    data_dir: Path | None = None,
     model_version: str = "",
     manage_runner: bool = True,
 ) -> FastAPI:
-    """The web app over a `Runner` (and the alert service); with `manage_runner` it starts and
-    stops them too (alerts first, so no event of the first frames is lost)."""
+    """The web app over a `Runner`, the alert service and the database behind `engine` (already
+    migrated). With `manage_runner` it starts and stops the cameras and the alert service too
+    (alerts first, so no event of the first frames is lost)."""
     started = time.time()
+    config = config or AppConfig()
+    data_dir = data_dir or Path(config.server.data_dir)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -58,27 +59,39 @@ def create_app(
                 if alerts is not None:
                     await asyncio.to_thread(alerts.stop)
 
-    app = FastAPI(title="CareWatch", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="CareWatch",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="Falls, fights and wandering in a rescue management station: alerts, "
+        "records, accounts. Sign in with `POST /api/auth/login`.",
+    )
+    app.state.runner = runner
+    app.state.alerts = alerts
+    app.state.engine = engine
+    app.state.sessions = session_factory(engine)
+    app.state.config = config
+    app.state.data_dir = data_dir
+    app.state.tokens = Tokens(
+        load_secret(config.auth.secret_key_env, data_dir), config.auth.access_token_ttl_s
+    )
 
+    for module in (auth, users, records, cameras, profiles, evidence, audit, live, metrics):
+        app.include_router(module.router)
     if alerts is not None:
         app.include_router(alerts_router(alerts))
 
-    def worker_of(camera_id: str) -> CameraWorker:
-        worker = runner.workers.get(camera_id)
-        if worker is None:
-            raise HTTPException(404, f"no camera with id {camera_id!r}")
-        return worker
-
-    @app.get("/health")
+    @app.get("/health", tags=["health"])
     def health() -> dict[str, Any]:
-        """Service health: `ok` when every enabled camera delivers frames."""
-        cameras = runner.health()
-        online = all(c["state"] in ("online", "disabled") for c in cameras)
+        """Service health (no sign-in, for monitoring): `ok` when every enabled camera delivers
+        frames, `degraded` otherwise."""
+        cams = runner.health()
+        online = all(c["state"] in ("online", "disabled") for c in cams)
         data: dict[str, Any] = {
             "status": "ok" if online else "degraded",
             "uptime_s": round(time.time() - started, 1),
             "model": model_version,
-            "cameras": cameras,
+            "cameras": cams,
         }
         if alerts is not None:
             data["alerts"] = {
@@ -88,48 +101,7 @@ def create_app(
             }
         return data
 
-    @app.get("/api/cameras")
-    def cameras() -> list[dict[str, Any]]:
-        """Every camera's state, input and analysed fps, dropped frames, reconnects, last error."""
-        return runner.health()
-
-    @app.get("/api/cameras/{camera_id}/snapshot.jpg")
-    def snapshot(camera_id: str, overlay: bool = Query(True)) -> Response:
-        """The newest analysed frame as JPEG, with boxes, track ids and skeletons by default."""
-        data = _jpeg(worker_of(camera_id), overlay)
-        if data is None:
-            raise HTTPException(503, f"camera {camera_id!r} has not delivered a frame yet")
-        return Response(data, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
-
-    @app.get("/api/cameras/{camera_id}/stream.mjpg")
-    async def stream(camera_id: str, overlay: bool = Query(True)) -> StreamingResponse:
-        """Live MJPEG of the analysed frames (what the model saw, at the analysis rate)."""
-        worker = worker_of(camera_id)
-        period = 1.0 / worker.cfg.analysis_fps
-
-        async def frames() -> AsyncIterator[bytes]:
-            last = None
-            while True:
-                result = worker.latest()
-                if result is not None and result is not last:
-                    last = result
-                    data = await asyncio.to_thread(_jpeg, worker, overlay)
-                    if data:
-                        yield (
-                            (
-                                f"--{_BOUNDARY}\r\nContent-Type: image/jpeg\r\n"
-                                f"Content-Length: {len(data)}\r\n\r\n"
-                            ).encode()
-                            + data
-                            + b"\r\n"
-                        )
-                await asyncio.sleep(period / 2)
-
-        return StreamingResponse(
-            frames(), media_type=f"multipart/x-mixed-replace; boundary={_BOUNDARY}"
-        )
-
-    @app.get("/", response_class=HTMLResponse)
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def index() -> str:
         tiles = "".join(
             f'<figure><img src="/api/cameras/{cid}/stream.mjpg" alt="{cid}">'
@@ -145,8 +117,18 @@ _INDEX = """<!doctype html><html><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>CareWatch</title>
 <style>body{font-family:sans-serif;margin:1rem;background:#111;color:#eee}
 figure{display:inline-block;margin:.5rem}img{max-width:100%;width:640px;background:#222}
-pre{background:#222;padding:.5rem;overflow:auto}</style></head><body>
-<h1>CareWatch</h1>{tiles}<h2>Cameras</h2><pre id="health">loading…</pre>
-<script>async function r(){try{const h=await (await fetch('/health')).json();
-document.getElementById('health').textContent=JSON.stringify(h,null,1)}catch(e){}}
-r();setInterval(r,2000)</script></body></html>"""
+pre{background:#222;padding:.5rem;overflow:auto}input,button{font-size:1rem;margin:.2rem}</style>
+</head><body><h1>CareWatch</h1>
+<form id="login" hidden><input name="username" placeholder="user" autocomplete="username">
+<input name="password" type="password" placeholder="password" autocomplete="current-password">
+<button>Sign in</button> <span id="msg"></span></form>
+<div id="live" hidden>{tiles}</div><h2>Cameras</h2><pre id="health">loading…</pre>
+<script>
+const f=document.getElementById('login');
+f.onsubmit=async e=>{e.preventDefault();const r=await fetch('/api/auth/login',{method:'POST',
+body:new URLSearchParams(new FormData(f))});if(r.ok)location.reload();else
+document.getElementById('msg').textContent=(await r.json()).detail||r.status};
+fetch('/api/auth/me').then(r=>{document.getElementById(r.ok?'live':'login').hidden=false});
+async function h(){try{const x=await (await fetch('/health')).json();
+document.getElementById('health').textContent=JSON.stringify(x,null,1)}catch(e){}}
+h();setInterval(h,2000)</script></body></html>"""

@@ -32,6 +32,52 @@ class ServerConfig(StrictModel):
     )
 
 
+class AuthConfig(StrictModel):
+    """Staff sign-in: token lifetimes, throttling of failed logins, the signing key."""
+
+    access_token_ttl_s: int = Field(
+        900, ge=60, le=86400, description="Lifetime of an access token (bearer), seconds."
+    )
+    session_ttl_s: int = Field(
+        43200,
+        ge=300,
+        le=30 * 86400,
+        description="Lifetime of a sign-in session (the browser cookie / refresh), seconds.",
+    )
+    max_failed_logins: int = Field(
+        5, ge=1, le=100, description="Failed logins per account and address before a lockout."
+    )
+    failure_window_s: int = Field(
+        900, ge=10, le=86400, description="Failed logins count within this many seconds."
+    )
+    lockout_s: int = Field(
+        300, ge=1, le=86400, description="How long a locked-out account and address must wait."
+    )
+    secret_key_env: str = Field(
+        "CAREWATCH_SECRET_KEY",
+        description="Environment variable with the token signing key; when unset, a random key "
+        "is generated once into `secret.key` in the data folder (mode 0600).",
+    )
+    cookie_secure: bool = Field(
+        False, description="Send the session cookie over HTTPS only (set behind a TLS proxy)."
+    )
+
+
+class RetentionConfig(StrictModel):
+    """How long alert evidence (snapshots, clips) is kept."""
+
+    evidence_days: float = Field(
+        30.0,
+        gt=0,
+        le=3650,
+        description="Snapshots and clips of alerts detected longer ago are deleted, unless the "
+        "alert is still open or marked to keep.",
+    )
+    interval_s: float = Field(
+        3600.0, ge=10, le=86400, description="How often the retention job runs, seconds."
+    )
+
+
 class AppConfig(StrictModel):
     """A CareWatch configuration file."""
 
@@ -46,6 +92,12 @@ class AppConfig(StrictModel):
     )
     cameras: tuple[CameraConfig, ...] = Field(
         (), description="The cameras to read and analyse; ids must be unique."
+    )
+    auth: AuthConfig = Field(
+        default_factory=AuthConfig, description="Staff sign-in (section `auth`)."
+    )
+    retention: RetentionConfig = Field(
+        default_factory=RetentionConfig, description="Evidence retention (section `retention`)."
     )
     alerts: AlertsConfig = Field(
         default_factory=AlertsConfig,

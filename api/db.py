@@ -7,20 +7,43 @@ SQLite in the data folder by default; any SQLAlchemy URL (PostgreSQL via psycopg
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Annotated
 
 from alembic import command
 from alembic.config import Config
+from fastapi import Depends, Request
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.store import make_engine
 from alerts.store import metadata as alerts_metadata
+from api.tables import Base
 
 log = logging.getLogger(__name__)
 
-target_metadata: MetaData = alerts_metadata
-"""Every table the migrations manage (alerts now; the admin records join it)."""
+target_metadata: list[MetaData] = [alerts_metadata, Base.metadata]
+"""Every table the migrations manage: the alert service's and the admin API's."""
+
+
+def create_tables(engine: Engine) -> None:
+    """Create every table directly (tests of one area); the service runs `migrate` instead."""
+    for metadata in target_metadata:
+        metadata.create_all(engine)
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """FastAPI dependency: one ORM session per request (`app.state.sessions`), closed after."""
+    factory: sessionmaker[Session] = request.app.state.sessions
+    with factory() as session:
+        yield session
+
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -59,3 +82,7 @@ def open_database(configured: str | None, data_dir: Path) -> Engine:
         raise RuntimeError(f"cannot open or migrate the database {shown}: {exc}") from exc
     log.info("database %s ready", engine.url.render_as_string(hide_password=True))
     return engine
+
+
+DB = Annotated[Session, Depends(get_db)]
+"""Route parameter type for the request's ORM session: `def route(db: DB) -> ...`."""

@@ -108,7 +108,14 @@ def serve(config: AppConfig, *, host: str, port: int, data_dir: Path) -> None:
     """Start every camera and the web API; returns after SIGINT/SIGTERM once all is stopped."""
     alerts = build_alerts(config, data_dir)
     runner, version = build_runner(config, data_dir, alerts=alerts)
-    app = create_app(runner, alerts=alerts, model_version=version)
+    app = create_app(
+        runner,
+        engine=alerts.store.engine,
+        alerts=alerts,
+        config=config,
+        data_dir=data_dir,
+        model_version=version,
+    )
     log.info("CareWatch on http://%s:%d (%d cameras)", host, port, len(runner.workers))
     # uvicorn installs SIGINT/SIGTERM handlers and then runs the app's lifespan shutdown, which
     # stops the camera threads.

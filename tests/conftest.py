@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 from models.acquire import ModelInstallError, model_dir, resolve_onnx
 from models.config import PoseModelConfig
 from models.onnx_pose import OnnxPoseEstimator
+from tests.databases import PostgresServer, postgres_bin
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -79,3 +81,22 @@ def demo_video(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> t
         pytest.skip(f"pose model at input 640 or its sample photos not installed ({exc})")
     out = tmp_path_factory.mktemp("demo") / "demo.mp4"
     return out, make_demo_video(out, estimator=cutter, assets=assets, seed=DEMO_SEED)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for the whole run (skips when not installed)."""
+    if postgres_bin() is None:
+        pytest.skip("PostgreSQL is not installed (Debian package postgresql)")
+    server = PostgresServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database of each kind the service supports."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'carewatch.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.database()

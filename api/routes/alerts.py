@@ -13,31 +13,41 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, HTTPException, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
-from alerts.model import Disposition
+from alerts.model import Alert, Disposition
 from alerts.service import AlertService, UnknownAlertError
 from alerts.store import ConflictError
+from api.audit import audit
+from api.context import alert_context
+from api.db import DB
+from api.security import Principal, current_principal, require
 
 log = logging.getLogger(__name__)
 
 
 class Acknowledge(BaseModel):
-    actor: str = Field(min_length=1, max_length=120, description="Who acknowledges.")
     note: str | None = Field(None, max_length=2000)
 
 
 class Resolve(BaseModel):
-    actor: str = Field(min_length=1, max_length=120, description="Who resolves.")
     disposition: Disposition = Field(description="real_incident, false_alarm, duplicate, cleared")
     note: str | None = Field(None, max_length=2000)
 
 
+def with_context(db: Any, alerts: list[Alert]) -> list[dict[str, Any]]:
+    """Alerts as JSON, each with `context`: its camera's room and residents from the records."""
+    context = alert_context(db, {a.camera_id for a in alerts})
+    return [{**a.to_dict(), "context": context.get(a.camera_id)} for a in alerts]
+
+
 def alerts_router(service: AlertService) -> APIRouter:
+    """Every route needs a signed-in guard or above; viewing evidence is audited."""
     router = APIRouter(prefix="/api/alerts", tags=["alerts"])
     store = service.store
+    guard = require("guard")
 
     def alert_or_404(alert_id: str) -> Any:
         alert = store.get(alert_id)
@@ -58,8 +68,9 @@ def alerts_router(service: AlertService) -> APIRouter:
             raise HTTPException(404, f"the {which} of alert {alert_id} is not on disk")
         return path
 
-    @router.get("")
+    @router.get("", dependencies=[guard])
     def list_alerts(
+        db: DB,
         camera: str | None = None,
         kind: str | None = None,
         state: str | None = None,
@@ -80,9 +91,9 @@ def alerts_router(service: AlertService) -> APIRouter:
             limit=limit,
             offset=offset,
         )
-        return {"alerts": [a.to_dict() for a in found], "last_seq": service.feed.last_seq}
+        return {"alerts": with_context(db, found), "last_seq": service.feed.last_seq}
 
-    @router.get("/changes")
+    @router.get("/changes", dependencies=[guard])
     def changes(
         since: int = Query(0, ge=0), limit: int = Query(500, ge=1, le=5000)
     ) -> dict[str, Any]:
@@ -90,17 +101,17 @@ def alerts_router(service: AlertService) -> APIRouter:
         found = store.changes_since(since, limit=limit)
         return {"changes": [c.to_dict() for c in found], "last_seq": service.feed.last_seq}
 
-    @router.get("/deliveries")
+    @router.get("/deliveries", dependencies=[guard])
     def delivery_summary() -> dict[str, dict[str, int]]:
         """Per channel: deliveries pending, delivered and failed."""
         return store.delivery_counts()
 
-    @router.get("/{alert_id}")
-    def get_alert(alert_id: str) -> dict[str, Any]:
-        """One alert with its history of changes and its deliveries per channel."""
+    @router.get("/{alert_id}", dependencies=[guard])
+    def get_alert(alert_id: str, db: DB) -> dict[str, Any]:
+        """One alert (with its records context), its history of changes and its deliveries."""
         alert = alert_or_404(alert_id)
         return {
-            "alert": alert.to_dict(),
+            "alert": with_context(db, [alert])[0],
             "history": [
                 {k: v for k, v in c.to_dict().items() if k != "alert"}
                 | {"version": c.alert.version}
@@ -110,44 +121,80 @@ def alerts_router(service: AlertService) -> APIRouter:
         }
 
     @router.post("/{alert_id}/acknowledge")
-    def acknowledge(alert_id: str, body: Acknowledge) -> dict[str, Any]:
+    def acknowledge(
+        alert_id: str, body: Acknowledge, db: DB, request: Request, who: Principal = guard
+    ) -> dict[str, Any]:
+        """Acknowledge as the signed-in user (409 when already resolved)."""
         try:
-            change = service.acknowledge(alert_id, actor=body.actor, note=body.note)
+            change = service.acknowledge(alert_id, actor=who.username, note=body.note)
         except UnknownAlertError:
             raise HTTPException(404, f"no alert with id {alert_id!r}") from None
         except (ValueError, ConflictError) as exc:
             raise HTTPException(409, str(exc)) from None
+        audit(db, who, "alert.acknowledge", "alert", alert_id, {"note": body.note}, request)
+        db.commit()
         return change.to_dict()
 
     @router.post("/{alert_id}/resolve")
-    def resolve(alert_id: str, body: Resolve) -> dict[str, Any]:
+    def resolve(
+        alert_id: str, body: Resolve, db: DB, request: Request, who: Principal = guard
+    ) -> dict[str, Any]:
+        """Resolve as the signed-in user with a disposition (409 when already resolved)."""
         try:
             change = service.resolve(
-                alert_id, actor=body.actor, disposition=body.disposition, note=body.note
+                alert_id, actor=who.username, disposition=body.disposition, note=body.note
             )
         except UnknownAlertError:
             raise HTTPException(404, f"no alert with id {alert_id!r}") from None
         except (ValueError, ConflictError) as exc:
             raise HTTPException(409, str(exc)) from None
+        audit(
+            db,
+            who,
+            "alert.resolve",
+            "alert",
+            alert_id,
+            {"disposition": body.disposition, "note": body.note},
+            request,
+        )
+        db.commit()
         return change.to_dict()
 
-    @router.get("/{alert_id}/snapshot.jpg")
-    def snapshot(alert_id: str) -> FileResponse:
-        return FileResponse(evidence_file(alert_id, "snapshot"), media_type="image/jpeg")
+    def viewed(db: DB, who: Principal, what: str, alert_id: str, request: Request) -> None:
+        """One audit entry per view of a piece of evidence (not per range request of a clip)."""
+        if what == "clip" and request.headers.get("range", "bytes=0-") not in ("bytes=0-", ""):
+            return
+        audit(db, who, f"{what}.view", "alert", alert_id, None, request)
+        db.commit()
 
-    @router.get("/{alert_id}/clip.mp4")
-    def clip(alert_id: str) -> FileResponse:
-        """The H.264 clip around the event (supports HTTP range requests for seeking)."""
-        return FileResponse(evidence_file(alert_id, "clip"), media_type="video/mp4")
+    @router.get("/{alert_id}/snapshot.jpg", response_class=FileResponse)
+    def snapshot(alert_id: str, db: DB, request: Request, who: Principal = guard) -> FileResponse:
+        """The snapshot JPEG taken at detection (people drawn). Audited."""
+        path = evidence_file(alert_id, "snapshot")
+        viewed(db, who, "snapshot", alert_id, request)
+        return FileResponse(path, media_type="image/jpeg")
 
-    @router.get("/{alert_id}/clip.json")
+    @router.get("/{alert_id}/clip.mp4", response_class=FileResponse)
+    def clip(alert_id: str, db: DB, request: Request, who: Principal = guard) -> FileResponse:
+        """The H.264 clip around the event (supports HTTP range requests for seeking). Audited."""
+        path = evidence_file(alert_id, "clip")
+        viewed(db, who, "clip", alert_id, request)
+        return FileResponse(path, media_type="video/mp4")
+
+    @router.get("/{alert_id}/clip.json", response_class=FileResponse, dependencies=[guard])
     def clip_overlay(alert_id: str) -> FileResponse:
         """Per-frame boxes and skeletons of the clip, and when detection happened in it."""
         return FileResponse(evidence_file(alert_id, "clip", ".json"), media_type="application/json")
 
     @router.websocket("/ws")
     async def stream(websocket: WebSocket, since: int | None = Query(None, ge=0)) -> None:
-        """Replay changes after `since` (default: only new ones), then push new changes."""
+        """Replay changes after `since` (default: only new ones), then push new changes.
+        Needs the session cookie or `?token=<access token>` of a guard or above."""
+        try:
+            await asyncio.to_thread(_authorise_socket, websocket)
+        except HTTPException as exc:
+            await websocket.close(code=4401 if exc.status_code == 401 else 4403, reason=exc.detail)
+            return
         await websocket.accept()
         cursor = service.feed.last_seq if since is None else since
         await websocket.send_json({"type": "hello", "last_seq": service.feed.last_seq})
@@ -167,3 +214,20 @@ def alerts_router(service: AlertService) -> APIRouter:
             log.debug("alert stream closed: %s", exc)
 
     return router
+
+
+def _authorise_socket(websocket: WebSocket) -> Principal:
+    """Check a WebSocket's caller like an HTTP request: cookie, or the token query parameter
+    (browsers cannot set headers on WebSockets)."""
+    scope = dict(websocket.scope)
+    token = websocket.query_params.get("token")
+    if token:
+        headers = [(k, v) for k, v in scope["headers"] if k != b"authorization"]
+        scope["headers"] = [*headers, (b"authorization", f"Bearer {token}".encode())]
+    request = Request({**scope, "type": "http"})
+    factory = websocket.app.state.sessions
+    with factory() as db:
+        who = current_principal(request, db)
+    if who.role not in ("guard", "operator", "admin"):
+        raise HTTPException(403, "this needs the guard role")
+    return who

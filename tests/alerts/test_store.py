@@ -6,15 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
-from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 
 from alerts import policy
 from alerts.model import Alert
-from alerts.store import AlertStore, ConflictError, make_engine, metadata
-from api.db import migrate, open_database
+from alerts.store import AlertStore, ConflictError
+from api.db import open_database
 from tests.alerts.builders import T0, config, event
 
 
@@ -104,17 +101,6 @@ def test_pending_deliveries_to_removed_channels_fail(engine: Engine) -> None:
     store.record(new_alert(), "created", actor=None, at=T0, sinks=["old", "hook"])
     assert store.fail_unknown_sinks({"hook"}, at=T0 + 1) == 1
     assert store.delivery_counts() == {"hook": {"pending": 1}, "old": {"failed": 1}}
-
-
-def test_migrations_build_exactly_the_tables(db_url: str, tmp_path: Path) -> None:
-    engine = make_engine(db_url)
-    migrate(engine)
-    migrate(engine)  # idempotent
-    with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), metadata)
-    assert diff == []
-    assert {"alerts", "alert_changes", "alert_deliveries"} <= set(inspect(engine).get_table_names())
-    engine.dispose()
 
 
 def test_default_database_is_sqlite_in_the_data_folder(tmp_path: Path) -> None:

@@ -4,34 +4,26 @@ resume cursor."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from alerts.config import AlertsConfig
 from alerts.service import AlertService
-from alerts.store import AlertStore, create_schema, make_engine
-from api.app import create_app
 from tests.alerts.builders import event
+from tests.api.conftest import ApiEnv
 from tests.builders import standing_poses
-from vision.runner import Runner
 
 
 @pytest.fixture
-def service(tmp_path: Path) -> Iterator[AlertService]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'a.db'}")
-    create_schema(engine)
-    yield AlertService(AlertsConfig(), AlertStore(engine), tmp_path / "evidence")
-    engine.dispose()
+def service(api: ApiEnv) -> AlertService:
+    return api.alerts
 
 
 @pytest.fixture
-def client(service: AlertService) -> Iterator[TestClient]:
-    with TestClient(create_app(Runner([]), alerts=service)) as c:
-        yield c
+def client(api: ApiEnv) -> TestClient:
+    """A guard's client: every request carries a guard's bearer token."""
+    api.client.headers.update(api.headers("guard", "guard.li"))
+    return api.client
 
 
 def raise_fall(service: AlertService, tracks: tuple[int, ...] = (1,), t: float = 0.0) -> str:
@@ -64,26 +56,21 @@ def test_list_filter_and_details(client: TestClient, service: AlertService) -> N
 
 def test_acknowledge_resolve_and_their_errors(client: TestClient, service: AlertService) -> None:
     a = raise_fall(service)
-    r = client.post(f"/api/alerts/{a}/acknowledge", json={"actor": "guard.li", "note": "on my way"})
+    r = client.post(f"/api/alerts/{a}/acknowledge", json={"note": "on my way"})
     assert r.status_code == 200 and r.json()["alert"]["state"] == "acknowledged"
-    bad = client.post(
-        f"/api/alerts/{a}/resolve", json={"actor": "guard.li", "disposition": "maybe"}
-    )
+    bad = client.post(f"/api/alerts/{a}/resolve", json={"disposition": "maybe"})
     assert bad.status_code == 422 and "disposition" in bad.text
     assert (
-        client.post(f"/api/alerts/{a}/resolve", json={"disposition": "false_alarm"}).status_code
-        == 422
+        client.post(f"/api/alerts/{a}/resolve", json={"note": "no disposition"}).status_code == 422
     )
     ok = client.post(
         f"/api/alerts/{a}/resolve",
-        json={"actor": "guard.li", "disposition": "false_alarm", "note": "yoga"},
+        json={"disposition": "false_alarm", "note": "yoga"},
     )
     assert ok.status_code == 200 and ok.json()["alert"]["disposition"] == "false_alarm"
-    again = client.post(
-        f"/api/alerts/{a}/resolve", json={"actor": "x", "disposition": "real_incident"}
-    )
+    again = client.post(f"/api/alerts/{a}/resolve", json={"disposition": "real_incident"})
     assert again.status_code == 409 and "already resolved" in again.json()["detail"]
-    assert client.post("/api/alerts/nope/acknowledge", json={"actor": "x"}).status_code == 404
+    assert client.post("/api/alerts/nope/acknowledge", json={}).status_code == 404
     assert client.get("/api/alerts?disposition=false_alarm").json()["alerts"][0]["id"] == a
 
 
@@ -120,3 +107,40 @@ def test_websocket_replays_from_the_cursor_then_pushes_live(
         )
     changes = client.get("/api/alerts/changes?since=1").json()["changes"]
     assert [c["seq"] for c in changes] == [2, 3]
+
+
+def test_actions_are_by_the_signed_in_user_and_audited(api: ApiEnv, client: TestClient) -> None:
+    a = raise_fall(api.alerts)
+    r = client.post(f"/api/alerts/{a}/acknowledge", json={"note": "going"})
+    assert r.json()["alert"]["acknowledged_by"] == "guard.li"
+    client.get(f"/api/alerts/{a}/snapshot.jpg")
+    admin = api.headers("admin")
+    entries = api.client.get(f"/api/audit?target_id={a}", headers=admin).json()["entries"]
+    assert [(e["actor"], e["action"]) for e in entries] == [
+        ("guard.li", "snapshot.view"),
+        ("guard.li", "alert.acknowledge"),
+    ]
+
+
+def test_alerts_need_a_signed_in_user(api: ApiEnv) -> None:
+    a = raise_fall(api.alerts)
+    anonymous = TestClient(api.app)
+    for method, path in [
+        ("get", "/api/alerts"),
+        ("get", f"/api/alerts/{a}"),
+        ("get", f"/api/alerts/{a}/snapshot.jpg"),
+        ("post", f"/api/alerts/{a}/acknowledge"),
+    ]:
+        r = anonymous.request(method, path, json={})
+        assert r.status_code == 401, path
+        assert r.headers["www-authenticate"] == "Bearer"
+    bad = anonymous.get("/api/alerts", headers={"Authorization": "Bearer not-a-token"})
+    assert bad.status_code == 401 and "not valid" in bad.json()["detail"]
+    from starlette.websockets import WebSocketDisconnect
+
+    with (
+        pytest.raises(WebSocketDisconnect) as closed,
+        anonymous.websocket_connect("/api/alerts/ws"),
+    ):
+        pass
+    assert closed.value.code == 4401

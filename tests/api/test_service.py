@@ -21,7 +21,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.config import parse_config
-from api.service import build_runner
+from api.service import build_alerts, build_runner
+from tests.api.conftest import PASSWORD
 
 
 def _wait_for(check: Callable[[], Any], timeout_s: float, what: str) -> Any:
@@ -53,8 +54,26 @@ def _config(people_clip: Path) -> Any:
 
 
 def test_health_snapshots_and_an_unreachable_camera(people_clip: Path, tmp_path: Path) -> None:
-    runner, version = build_runner(_config(people_clip), tmp_path)
-    with TestClient(create_app(runner, model_version=version)) as client:
+    config = _config(people_clip)
+    alerts = build_alerts(config, tmp_path)
+    runner, version = build_runner(config, tmp_path, alerts=alerts)
+    app = create_app(
+        runner,
+        engine=alerts.store.engine,
+        alerts=alerts,
+        config=config,
+        data_dir=tmp_path,
+        model_version=version,
+    )
+    with app.state.sessions() as db:
+        from api.security import create_user
+
+        create_user(db, "guard1", PASSWORD, "guard")
+        db.commit()
+    with TestClient(app) as client:
+        login = client.post("/api/auth/login", data={"username": "guard1", "password": PASSWORD})
+        assert login.status_code == 200, login.text
+        client.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
 
         def hall_analysed() -> dict[str, Any] | None:
             cams = {c["camera_id"]: c for c in client.get("/api/cameras").json()}

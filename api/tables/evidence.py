@@ -1,0 +1,1 @@
+"""Holds on alert evidence against retention (filled in by the retention work)."""

@@ -1,0 +1,1 @@
+"""Versioned per-camera threshold and zone profiles (filled in by the profiles work)."""

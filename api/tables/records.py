@@ -1,0 +1,1 @@
+"""Rooms, beds, residents and camera records (filled in by the records work)."""
