@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 import shutil
 import socket
 import statistics
@@ -31,6 +32,7 @@ import uvicorn
 
 from api.app import create_app
 from api.config import AppConfig, parse_config
+from api.security import create_user
 from api.service import build_alerts, build_runner, ensure_demo_video
 
 log = logging.getLogger(__name__)
@@ -84,6 +86,18 @@ class Arrivals:
     ws: dict[str, float] = field(default_factory=dict)
     mqtt: dict[str, float] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _login(port: int, username: str, password: str) -> str:
+    import httpx
+
+    r = httpx.post(
+        f"http://127.0.0.1:{port}/api/auth/login",
+        data={"username": username, "password": password},
+        timeout=10,
+    )
+    r.raise_for_status()
+    return str(r.json()["access_token"])
 
 
 def _listen_ws(url: str, arrivals: Arrivals, stop: threading.Event) -> None:
@@ -187,10 +201,15 @@ def measure(
         alerts = build_alerts(config, work)
         runner, _ = build_runner(config, work, alerts=alerts)
         port = _free_port()
+        app = create_app(
+            runner, engine=alerts.store.engine, alerts=alerts, config=config, data_dir=work
+        )
+        password = secrets.token_urlsafe(16)
+        with app.state.sessions() as db:  # the console's user, signed in like a guard would
+            create_user(db, "bench", password, "guard")
+            db.commit()
         server = uvicorn.Server(
-            uvicorn.Config(
-                create_app(runner, alerts=alerts), host="127.0.0.1", port=port, log_level="warning"
-            )
+            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
         )
         thread = threading.Thread(target=server.run, daemon=True)
         arrivals, stop = Arrivals(), threading.Event()
@@ -201,9 +220,10 @@ def measure(
             thread.start()
             if not _wait_port(port, 60):
                 raise RuntimeError("the service did not start")
+            token = _login(port, "bench", password)
             listener = threading.Thread(
                 target=_listen_ws,
-                args=(f"ws://127.0.0.1:{port}/api/alerts/ws", arrivals, stop),
+                args=(f"ws://127.0.0.1:{port}/api/alerts/ws?token={token}", arrivals, stop),
                 daemon=True,
             )
             listener.start()

@@ -9,14 +9,17 @@ tested and served without one. Shared objects live on `app.state` (`runner`, `al
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
 from sqlalchemy.engine import Engine
 
 from alerts.service import AlertService
@@ -46,15 +49,20 @@ def create_app(
     data_dir = data_dir or Path(config.server.data_dir)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        jobs = list(getattr(app.state, "jobs", []))  # background jobs, e.g. retention
         if manage_runner:
             if alerts is not None:
                 alerts.start()
             runner.start()
+            for job in jobs:
+                job.start()
         try:
             yield
         finally:
             if manage_runner:
+                for job in jobs:
+                    await asyncio.to_thread(job.stop)
                 await asyncio.to_thread(runner.stop)
                 if alerts is not None:
                     await asyncio.to_thread(alerts.stop)
@@ -75,6 +83,14 @@ def create_app(
     app.state.tokens = Tokens(
         load_secret(config.auth.secret_key_env, data_dir), config.auth.access_token_ttl_s
     )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        """422 with FastAPI's usual error list, also when the bad input was NaN or Infinity
+        (which JSON cannot carry, so it is echoed as text)."""
+        return JSONResponse(
+            status_code=422, content={"detail": _finite(jsonable_encoder(exc.errors()))}
+        )
 
     for module in (auth, users, records, cameras, profiles, evidence, audit, live, metrics):
         app.include_router(module.router)
@@ -111,6 +127,20 @@ def create_app(
         return _INDEX.replace("{tiles}", tiles)
 
     return app
+
+
+def _finite(value: Any) -> Any:
+    """`value` made JSON-safe: non-finite floats as text ("nan", "inf"), lone surrogates in
+    strings replaced (they cannot be encoded as UTF-8)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
 
 
 _INDEX = """<!doctype html><html><head><meta charset="utf-8">

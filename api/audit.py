@@ -21,8 +21,11 @@ from api.tables.audit import AuditEntry
 
 
 class Actor(Protocol):
-    username: str
-    role: str
+    @property
+    def username(self) -> str: ...
+
+    @property
+    def role(self) -> str: ...
 
 
 def client_address(request: Request | None) -> str | None:

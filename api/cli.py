@@ -11,6 +11,13 @@
     carewatch eval [--labels CSV] [--clips DIR] [--config FILE] [--camera ID] [--only fall|fight]
                    [--fps N] [--md OUT.md] [--json OUT.json]
     carewatch tune --param fall.NAME=V1,V2,... [--param ...] [same options as eval]
+    carewatch users create-admin --username NAME [--display-name X] [--config FILE] [--data-dir DIR]
+    carewatch users list [--config FILE] [--data-dir DIR]
+    carewatch users set-password --username NAME [--config FILE] [--data-dir DIR]
+
+`users create-admin` makes the first admin (there is no default account): the password comes from
+CAREWATCH_ADMIN_PASSWORD or is typed twice; `users set-password` reads CAREWATCH_NEW_PASSWORD or
+asks, and ends that user's sessions.
 
 Errors a person can fix (a bad config, a missing model, a broken video) print one clear message
 and exit with status 2; nothing is half-written.
@@ -264,6 +271,12 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_users(args: argparse.Namespace) -> int:
+    from api.users_cli import run
+
+    return run(args, _load(args.config))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="carewatch", description=__doc__.split("\n\n")[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -358,6 +371,22 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("config-check", help="validate a configuration file")
     p.add_argument("config", type=Path)
     p.set_defaults(func=cmd_config_check)
+
+    users = sub.add_parser("users", help="staff accounts on the service's database")
+    verbs = users.add_subparsers(dest="users_command", required=True)
+    for verb, text in (
+        ("create-admin", "add an admin (password from CAREWATCH_ADMIN_PASSWORD or a prompt)"),
+        ("list", "show every account"),
+        ("set-password", "set a password (CAREWATCH_NEW_PASSWORD or a prompt), end sessions"),
+    ):
+        p = verbs.add_parser(verb, help=text)
+        if verb != "list":
+            p.add_argument("--username", required=True)
+        if verb == "create-admin":
+            p.add_argument("--display-name", default="", help="name shown in the console")
+        p.add_argument("--config", type=Path, help="config file (default: the embedded one)")
+        p.add_argument("--data-dir", type=Path, help="data folder (default: server.data_dir)")
+        p.set_defaults(func=cmd_users)
     return parser
 
 

@@ -11,6 +11,7 @@ same code.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -73,6 +74,9 @@ class Analyzer:
 
     `wall_start` anchors file positions to the wall clock for time-of-day zone windows
     (default: when the analyzer was made); live cameras' timestamps already are epoch seconds.
+
+    `reconfigure(detectors)` swaps the detectors while the camera runs (new thresholds or
+    zones from the admin API), safely from another thread.
     """
 
     def __init__(
@@ -87,6 +91,20 @@ class Analyzer:
         self.detectors = list(detectors)
         self.wall_start = time.time() if wall_start is None else wall_start
         self._previous_thumb: Image | None = None
+        self._detectors_lock = threading.Lock()
+
+    def reconfigure(self, detectors: Sequence[BehaviourDetector]) -> None:
+        """Use `detectors` from the next analysed frame on, without a restart.
+
+        Tracks (ids and history) are kept; the new detectors start without per-track state, so
+        an episode being confirmed (someone down for 2 of 5 s) starts over under the new
+        thresholds. Thread-safe: a `step` running in another thread finishes with the old
+        detectors, and this returns only after it has, so every step after the call uses the
+        new ones.
+        """
+        replacement = list(detectors)
+        with self._detectors_lock:
+            self.detectors = replacement
 
     def step(self, seen: Perception, frame: Frame | None = None) -> StepResult:
         if seen.camera_id != self.camera_id:
@@ -110,8 +128,9 @@ class Analyzer:
         )
         self._previous_thumb = seen.thumb
         events: list[BehaviourEvent] = []
-        for detector in self.detectors:
-            events.extend(detector.update(scene))
+        with self._detectors_lock:
+            for detector in self.detectors:
+                events.extend(detector.update(scene))
         t2 = time.perf_counter()
         return StepResult(
             frame=frame,

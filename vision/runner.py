@@ -129,20 +129,69 @@ class CameraWorker:
 
 
 class Runner:
-    """All cameras of a configuration: starts and stops their workers, gathers health."""
+    """All cameras of a configuration: starts and stops their workers, gathers health.
+
+    Cameras can be added, replaced and removed while running (`add`, `remove`), from any thread.
+    `workers` is replaced, never changed in place, so code iterating it (or `health()`) sees a
+    consistent snapshot while another thread adds or removes a camera.
+    """
 
     def __init__(self, workers: Iterable[CameraWorker]) -> None:
-        self.workers = {w.cfg.id: w for w in workers}
+        self.workers: dict[str, CameraWorker] = {w.cfg.id: w for w in workers}
+        self._lock = threading.Lock()
+        self._started: set[CameraWorker] = set()
 
     def start(self) -> None:
-        for worker in self.workers.values():
+        """Start every worker not started yet (those `add` started keep running)."""
+        with self._lock:
+            pending = [w for w in self.workers.values() if w not in self._started]
+            self._started.update(pending)
+        for worker in pending:
             log.info("camera %s: starting", worker.cfg.id)
             worker.start()
 
     def stop(self) -> None:
-        for worker in self.workers.values():
+        with self._lock:
+            workers = list(self.workers.values())
+            self._started.clear()
+        for worker in workers:
             worker.stop()
         log.info("all cameras stopped")
 
+    def add(self, worker: CameraWorker, start: bool = True) -> None:
+        """Add `worker` (and start it unless `start` is False), first stopping and replacing a
+        worker of the same camera id, so one camera never has two readers."""
+        camera_id = worker.cfg.id
+        with self._lock:
+            old = self.workers.get(camera_id)
+            if old is worker:
+                old = None
+            elif old is not None:
+                self._started.discard(old)
+            self.workers = {**self.workers, camera_id: worker}
+            launch = start and worker not in self._started
+            if launch:
+                self._started.add(worker)
+        if old is not None:
+            log.info("camera %s: stopping the worker being replaced", camera_id)
+            old.stop()
+        if launch:
+            log.info("camera %s: starting", camera_id)
+            worker.start()
+
+    def remove(self, camera_id: str) -> bool:
+        """Stop and remove the camera's worker; False when there was none."""
+        with self._lock:
+            worker = self.workers.get(camera_id)
+            if worker is None:
+                return False
+            self.workers = {k: w for k, w in self.workers.items() if k != camera_id}
+            self._started.discard(worker)
+        log.info("camera %s: stopping and removing", camera_id)
+        worker.stop()
+        return True
+
     def health(self) -> list[dict[str, Any]]:
-        return [w.health() for w in self.workers.values()]
+        with self._lock:
+            workers = list(self.workers.values())
+        return [w.health() for w in workers]

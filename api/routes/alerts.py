@@ -27,6 +27,9 @@ from api.security import Principal, current_principal, require
 
 log = logging.getLogger(__name__)
 
+MAX_OFFSET = 2**31 - 1
+"""Integers past this do not fit the databases' INTEGER columns."""
+
 
 class Acknowledge(BaseModel):
     note: str | None = Field(None, max_length=2000)
@@ -75,10 +78,14 @@ def alerts_router(service: AlertService) -> APIRouter:
         kind: str | None = None,
         state: str | None = None,
         disposition: str | None = None,
-        since: float | None = Query(None, description="Detected at or after (epoch seconds)."),
-        until: float | None = Query(None, description="Detected before (epoch seconds)."),
+        since: float | None = Query(
+            None, allow_inf_nan=False, description="Detected at or after (epoch seconds)."
+        ),
+        until: float | None = Query(
+            None, allow_inf_nan=False, description="Detected before (epoch seconds)."
+        ),
         limit: int = Query(100, ge=1, le=1000),
-        offset: int = Query(0, ge=0),
+        offset: int = Query(0, ge=0, le=MAX_OFFSET),
     ) -> dict[str, Any]:
         """Alerts newest first, filtered; `last_seq` is the cursor to stream from."""
         found = store.find(
@@ -95,7 +102,7 @@ def alerts_router(service: AlertService) -> APIRouter:
 
     @router.get("/changes", dependencies=[guard])
     def changes(
-        since: int = Query(0, ge=0), limit: int = Query(500, ge=1, le=5000)
+        since: int = Query(0, ge=0, le=MAX_OFFSET), limit: int = Query(500, ge=1, le=5000)
     ) -> dict[str, Any]:
         """Stored changes after cursor `since`, oldest first (HTTP alternative to the stream)."""
         found = store.changes_since(since, limit=limit)
@@ -187,7 +194,9 @@ def alerts_router(service: AlertService) -> APIRouter:
         return FileResponse(evidence_file(alert_id, "clip", ".json"), media_type="application/json")
 
     @router.websocket("/ws")
-    async def stream(websocket: WebSocket, since: int | None = Query(None, ge=0)) -> None:
+    async def stream(
+        websocket: WebSocket, since: int | None = Query(None, ge=0, le=MAX_OFFSET)
+    ) -> None:
         """Replay changes after `since` (default: only new ones), then push new changes.
         Needs the session cookie or `?token=<access token>` of a guard or above."""
         try:

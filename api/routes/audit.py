@@ -11,6 +11,9 @@ from api.db import DB
 from api.security import require
 from api.tables.audit import AuditEntry
 
+MAX_OFFSET = 2**31 - 1
+"""Integers past this do not fit the databases' INTEGER columns."""
+
 router = APIRouter(prefix="/api/audit", tags=["audit"], dependencies=[require("admin")])
 
 
@@ -21,10 +24,12 @@ def list_audit(
     action: str | None = Query(None, max_length=64, description="Exact, or a prefix ending in '.'"),
     target_type: str | None = Query(None, max_length=32),
     target_id: str | None = Query(None, max_length=64),
-    since: float | None = Query(None, description="At or after (epoch seconds)."),
-    until: float | None = Query(None, description="Before (epoch seconds)."),
+    since: float | None = Query(
+        None, allow_inf_nan=False, description="At or after (epoch seconds)."
+    ),
+    until: float | None = Query(None, allow_inf_nan=False, description="Before (epoch seconds)."),
     limit: int = Query(100, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> dict[str, Any]:
     """Audit entries, newest first, filtered; `total` counts all matching entries."""
     query = select(AuditEntry)

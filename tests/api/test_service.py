@@ -9,6 +9,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -76,13 +78,13 @@ def test_health_snapshots_and_an_unreachable_camera(people_clip: Path, tmp_path:
         client.headers["Authorization"] = f"Bearer {login.json()['access_token']}"
 
         def hall_analysed() -> dict[str, Any] | None:
-            cams = {c["camera_id"]: c for c in client.get("/api/cameras").json()}
+            cams = {c["camera_id"]: c for c in client.get("/health").json()["cameras"]}
             return cams if cams["hall"]["frames_analysed"] >= 3 else None
 
         cams = _wait_for(hall_analysed, 30, "the hall camera to be analysed")
         assert cams["hall"]["state"] == "online" and cams["hall"]["people"] == 2
         gate = _wait_for(
-            lambda: (g := client.get("/api/cameras").json()[1])["reconnects"] >= 1 and g,
+            lambda: (g := client.get("/health").json()["cameras"][1])["reconnects"] >= 1 and g,
             30,
             "the gate camera to retry",
         )
@@ -115,9 +117,20 @@ def _free_port() -> int:
 def test_run_on_embedded_defaults_serves_the_demo_and_stops_on_sigterm(
     tmp_path: Path, model_cache: Path
 ) -> None:
-    """What `make run` does: no config, the demo camera, then a clean stop."""
+    """What `make run` does: no config, the demo camera, then a clean stop; the first admin is
+    made with `carewatch users create-admin`, as a station would."""
     port = _free_port()
     carewatch = Path(sys.executable).with_name("carewatch")
+    data = str(tmp_path / "data")
+    made = subprocess.run(
+        [str(carewatch), "users", "create-admin", "--username", "admin", "--data-dir", data],
+        env={**os.environ, "CAREWATCH_ADMIN_PASSWORD": PASSWORD},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
     proc = subprocess.Popen(
         [str(carewatch), "run", "--port", str(port), "--data-dir", str(tmp_path / "data")],
         stdout=subprocess.PIPE,
@@ -142,19 +155,27 @@ def test_run_on_embedded_defaults_serves_the_demo_and_stops_on_sigterm(
         health = _wait_for(demo_online, 120, "the demo camera to be analysed")
         assert health["status"] == "ok" and health["cameras"][0]["camera_id"] == "demo"
         assert (tmp_path / "data" / "demo.mp4").exists()
-        with urllib.request.urlopen(f"{base}/api/cameras/demo/stream.mjpg", timeout=10) as r:
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"{base}/api/alerts", timeout=5)
+        assert refused.value.code == 401  # nothing without signing in
+        form = urllib.parse.urlencode({"username": "admin", "password": PASSWORD}).encode()
+        with urllib.request.urlopen(f"{base}/api/auth/login", data=form, timeout=10) as r:
+            token = json.load(r)["access_token"]
+        opener = urllib.request.build_opener()
+        opener.addheaders = [("Authorization", f"Bearer {token}")]
+        with opener.open(f"{base}/api/cameras/demo/stream.mjpg", timeout=10) as r:
             assert r.headers["Content-Type"].startswith("multipart/x-mixed-replace")
             head = r.read(4096)
         assert b"Content-Type: image/jpeg" in head and b"\xff\xd8" in head
 
         def first_alert() -> dict[str, Any] | None:  # the demo's scripted fall, at 12.45 s
-            with urllib.request.urlopen(f"{base}/api/alerts", timeout=5) as r:
+            with opener.open(f"{base}/api/alerts", timeout=5) as r:
                 listed = json.load(r)["alerts"]
             return next((a for a in listed if a["kind"] == "fall" and a["snapshot"]), None)
 
         fall = _wait_for(first_alert, 90, "the demo's fall to raise an alert")
         assert fall["severity"] == "critical" and fall["camera_id"] == "demo"
-        with urllib.request.urlopen(f"{base}/api/alerts/{fall['id']}/snapshot.jpg") as r:
+        with opener.open(f"{base}/api/alerts/{fall['id']}/snapshot.jpg") as r:
             assert r.headers["Content-Type"] == "image/jpeg"
         assert (tmp_path / "data" / "carewatch.db").exists()
     finally:
