@@ -20,6 +20,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 
 from alerts.service import AlertService
@@ -29,6 +30,9 @@ from api.routes import audit, auth, cameras, evidence, live, metrics, profiles, 
 from api.routes.alerts import alerts_router
 from api.security import Tokens, load_secret
 from vision.runner import Runner
+
+WEB = Path(__file__).with_name("web")
+"""The console's files: index.html, css/, js/ (plain ES modules, no build step)."""
 
 
 def create_app(
@@ -117,14 +121,12 @@ def create_app(
             }
         return data
 
+    app.mount("/static", StaticFiles(directory=WEB), name="static")
+
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def index() -> str:
-        tiles = "".join(
-            f'<figure><img src="/api/cameras/{cid}/stream.mjpg" alt="{cid}">'
-            f"<figcaption>{w.cfg.name or cid}</figcaption></figure>"
-            for cid, w in runner.workers.items()
-        )
-        return _INDEX.replace("{tiles}", tiles)
+    def index() -> HTMLResponse:
+        """The web console (a single page; its scripts are under /static)."""
+        return HTMLResponse((WEB / "index.html").read_text(encoding="utf-8"))
 
     return app
 
@@ -141,24 +143,3 @@ def _finite(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_finite(v) for v in value]
     return value
-
-
-_INDEX = """<!doctype html><html><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>CareWatch</title>
-<style>body{font-family:sans-serif;margin:1rem;background:#111;color:#eee}
-figure{display:inline-block;margin:.5rem}img{max-width:100%;width:640px;background:#222}
-pre{background:#222;padding:.5rem;overflow:auto}input,button{font-size:1rem;margin:.2rem}</style>
-</head><body><h1>CareWatch</h1>
-<form id="login" hidden><input name="username" placeholder="user" autocomplete="username">
-<input name="password" type="password" placeholder="password" autocomplete="current-password">
-<button>Sign in</button> <span id="msg"></span></form>
-<div id="live" hidden>{tiles}</div><h2>Cameras</h2><pre id="health">loading…</pre>
-<script>
-const f=document.getElementById('login');
-f.onsubmit=async e=>{e.preventDefault();const r=await fetch('/api/auth/login',{method:'POST',
-body:new URLSearchParams(new FormData(f))});if(r.ok)location.reload();else
-document.getElementById('msg').textContent=(await r.json()).detail||r.status};
-fetch('/api/auth/me').then(r=>{document.getElementById(r.ok?'live':'login').hidden=false});
-async function h(){try{const x=await (await fetch('/health')).json();
-document.getElementById('health').textContent=JSON.stringify(x,null,1)}catch(e){}}
-h();setInterval(h,2000)</script></body></html>"""

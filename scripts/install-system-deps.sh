@@ -3,7 +3,7 @@
 # python3 (a real RTSP camera on loopback). Installs only what is missing; tests that need a
 # package that could not be installed skip with a reason.
 set -euo pipefail
-packages=(ffmpeg mosquitto postgresql python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-tools
+packages=(ffmpeg mosquitto postgresql chromium python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-tools
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav)
 missing=()

@@ -1,0 +1,2 @@
+// (in progress)
+import { page } from "../core.js";
