@@ -28,6 +28,7 @@ from api.config import AppConfig
 from api.db import session_factory
 from api.routes import audit, auth, cameras, evidence, live, metrics, profiles, records, users
 from api.routes.alerts import alerts_router
+from api.routes.whatif import router as whatif_router
 from api.security import Tokens, load_secret
 from vision.runner import Runner
 
@@ -98,6 +99,7 @@ def create_app(
 
     for module in (auth, users, records, cameras, profiles, evidence, audit, live, metrics):
         app.include_router(module.router)
+    app.include_router(whatif_router)
     if alerts is not None:
         app.include_router(alerts_router(alerts))
 

@@ -214,7 +214,7 @@ def alerts_router(service: AlertService) -> APIRouter:
                     await websocket.send_json({"type": "change", **change.to_dict()})
                     cursor = change.seq
                 if not batch:
-                    await service.feed.wait(cursor, timeout_s=15.0)
+                    await service.feed.wait(cursor, timeout_s=5.0)
                     if service.feed.last_seq <= cursor:
                         await websocket.send_json({"type": "ping", "last_seq": cursor})
         except WebSocketDisconnect:

@@ -72,7 +72,7 @@ export async function api(path, { method = "GET", body, form } = {}) {
     throw new ApiError(401, t("signed_out"));
   }
   const type = res.headers.get("content-type") || "";
-  const data = type.includes("json") ? await res.json() : null;
+  const data = res.status !== 204 && type.includes("json") ? await res.json() : null;
   if (!res.ok) throw new ApiError(res.status, data?.detail ?? res.statusText);
   return data;
 }
