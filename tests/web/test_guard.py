@@ -224,3 +224,21 @@ def test_live_wall_streams_the_demo_camera_and_enlarges_it(
         )
         == 0
     )
+
+
+def test_new_alert_is_announced_on_other_pages(page_as: PageAs, station: Station) -> None:
+    """A guard watching the live wall still learns of a new alert: a banner links back."""
+    from tests.alerts.builders import T0, event
+
+    page = page_as("guard")
+    page.get_by_test_id("nav-live").click()
+    page.wait_for_timeout(4500)  # the watcher's first look records what is already open
+    zone = f"watch-{time.time_ns()}"  # a zone of its own: a new incident, never merged
+    change = station.app.state.alerts.handle(
+        event("restricted_entry", time.time() - T0, camera="demo", tracks=(901,), zone=zone)
+    )
+    assert change is not None and change.action == "created"
+    banner = page.get_by_test_id("watch-banner")
+    expect(banner).to_be_visible(timeout=15_000)
+    page.get_by_test_id("watch-open").click()
+    expect(page.get_by_test_id("alert-card").first).to_be_visible()

@@ -1,5 +1,6 @@
 // Loads every page module (each registers itself), then starts the console.
 import { start } from "./core.js";
+import { watch } from "./watch.js";
 import "./pages/login.js";
 import "./pages/alerts.js";
 import "./pages/live.js";
@@ -9,3 +10,4 @@ import "./pages/records.js";
 import "./pages/audit.js";
 
 start();
+watch();
