@@ -35,6 +35,7 @@ from alerts.feed import ChangeFeed
 from alerts.model import SYSTEM_ACTOR, Action, Alert, Change, severity_rank
 from alerts.sinks.base import Sink
 from alerts.store import AlertStore, ConflictError
+from vision.privacy import PrivacyConfig, for_display
 from vision.types import BehaviourEvent, Image, Poses
 
 log = logging.getLogger(__name__)
@@ -85,6 +86,9 @@ class AlertService:
         self.clips = ClipRecorder(cfg.evidence, evidence_root, self._clip_done, self._clip_failed)
         self.health = CameraHealthMonitor(cfg.camera_health, clock())
         self._rings: dict[str, FrameRing] = {}
+        self.privacy: dict[str, PrivacyConfig] = {}
+        """Per camera: masks, face blurring, skeleton-only, applied before frames are buffered,
+        so no stored snapshot or clip ever holds what it hides."""
         self._lock = threading.RLock()
         self._status_sent: dict[str, tuple[Any, ...]] = {}
         self._stop = threading.Event()
@@ -134,7 +138,9 @@ class AlertService:
         changes: list[Change] = []
         ring = self.ring(camera_id)
         if image is not None:
-            ring.push(wall_time, image, poses)
+            privacy = self.privacy.get(camera_id)
+            shown = image if privacy is None else for_display(image, poses, privacy, evidence=True)
+            ring.push(wall_time, shown, poses)
             for signal in self.health.observe_frame(camera_id, wall_time, image):
                 changes.extend(self._health_signal(signal))
         for event in events:

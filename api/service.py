@@ -118,8 +118,13 @@ class WorkerFactory:
                     "source": str(ensure_demo_video(self.data_dir, self.estimator)),
                 }
             )
-        pipeline = Pipeline(cam.id, self.estimator, analyzer_for(cam, self.config))
-        on_result = None if self.alerts is None else feed_alerts(self.alerts, cam.id)
+        pipeline = Pipeline(
+            cam.id, self.estimator, analyzer_for(cam, self.config), hidden=cam.privacy.masks
+        )
+        on_result = None
+        if self.alerts is not None:
+            self.alerts.privacy[cam.id] = cam.privacy
+            on_result = feed_alerts(self.alerts, cam.id)
         return CameraWorker(cam, pipeline, on_result)
 
 

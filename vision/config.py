@@ -13,6 +13,7 @@ from pydantic import Field, field_validator
 
 from vision.behaviours.config import BehavioursConfig
 from vision.configbase import StrictModel
+from vision.privacy import PrivacyConfig
 from vision.zones import ZoneConfig
 
 __all__ = ["CameraConfig", "ReconnectConfig", "StrictModel", "TrackerConfig"]
@@ -77,6 +78,11 @@ class CameraConfig(StrictModel):
             "This camera's behaviour settings: the file's top-level `behaviours` section with "
             "whatever is given here laid over it."
         ),
+    )
+
+    privacy: PrivacyConfig = Field(
+        default_factory=PrivacyConfig,
+        description="Masks, face blurring and skeleton-only views of this camera.",
     )
 
     @field_validator("zones")

@@ -19,6 +19,7 @@ from typing import Protocol
 
 from vision.behaviours.base import BehaviourDetector
 from vision.motion import MOTION_SCALE, difference, thumbnail
+from vision.privacy import PrivacyMask, apply_masks
 from vision.tracking import PoseTracker
 from vision.types import BehaviourEvent, Frame, Image, Poses, Scene, Track
 
@@ -156,16 +157,34 @@ def perceive(frame: Frame, estimator: Estimator) -> Perception:
 
 
 class Pipeline:
-    """`step(frame)`: the pose model, then tracking and behaviours, for one camera."""
+    """`step(frame)`: the pose model, then tracking and behaviours, for one camera.
 
-    def __init__(self, camera_id: str, estimator: Estimator, analyzer: Analyzer) -> None:
+    `hidden` are privacy masks with `detect: false`: blacked out before the model sees the frame,
+    so nothing downstream (model, alerts, live view) ever has those pixels.
+    """
+
+    def __init__(
+        self,
+        camera_id: str,
+        estimator: Estimator,
+        analyzer: Analyzer,
+        hidden: tuple[PrivacyMask, ...] = (),
+    ) -> None:
         if analyzer.camera_id != camera_id:
             raise ValueError(f"analyzer of camera {analyzer.camera_id} given to {camera_id}")
         self.camera_id = camera_id
         self.estimator = estimator
         self.analyzer = analyzer
+        self.hidden = tuple(m for m in hidden if not m.detect)
 
     def step(self, frame: Frame) -> StepResult:
+        if self.hidden:
+            frame = Frame(
+                frame.camera_id,
+                frame.index,
+                frame.timestamp,
+                apply_masks(frame.image, self.hidden, detection_only=True),
+            )
         t0 = time.perf_counter()
         seen = perceive(frame, self.estimator)
         t1 = time.perf_counter()

@@ -11,6 +11,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from api.security import require
 from vision.annotate import draw_poses
+from vision.privacy import for_display
 from vision.runner import CameraWorker, Runner
 
 router = APIRouter(prefix="/api/cameras", tags=["live"], dependencies=[require("guard")])
@@ -22,7 +23,10 @@ def _jpeg(worker: CameraWorker, overlay: bool) -> bytes | None:
     result = worker.latest()
     if result is None or result.frame is None:
         return None
-    image = draw_poses(result.frame.image, result.poses) if overlay else result.frame.image
+    privacy = worker.cfg.privacy
+    image = for_display(result.frame.image, result.poses, privacy, evidence=False)
+    if overlay and not privacy.skeleton_only:  # a skeleton-only view is its own overlay
+        image = draw_poses(image, result.poses)
     ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 80])
     return bytes(buf) if ok else None
 

@@ -286,3 +286,44 @@ def test_webhook_down_then_restart_loses_nothing(tmp_path: Path) -> None:
     assert all(valid for _, valid in bodies)
     assert second.store.delivery_counts() == {"hook": {"delivered": 4}}
     assert second.store.count() == 3
+
+
+def test_stored_evidence_is_masked_and_faces_blurred(sqlite: Engine, tmp_path: Path) -> None:
+    """A mask over the right half: black in the snapshot and in every clip frame; the person's
+    face in the snapshot differs from the camera image."""
+    from vision.privacy import PrivacyConfig, PrivacyMask, face_boxes
+
+    clock = Clock()
+    service = make_service(
+        sqlite, tmp_path, clock, {"evidence": {"clip_before_s": 1, "clip_after_s": 1}}
+    )
+    mask = PrivacyMask(name="door", polygon=((0.5, 0), (1, 0), (1, 1), (0.5, 1)))
+    service.privacy["cam1"] = PrivacyConfig(masks=(mask,))
+    person = standing_poses([(40, 30, 110, 230)])
+    service.clips.start()
+    try:
+        (created,) = feed(service, clock, 0, 11, {10: [event("fall", 2.0)]}, poses=person)
+        feed(service, clock, 11, 8, poses=person)
+        assert service.clips.wait_idle(30)
+        alert = service.get(created.alert.id)
+        snapshot = cv2.imread(str(tmp_path / "evidence" / str(alert.snapshot)))
+        assert snapshot is not None
+        assert snapshot[:, 165:].max() <= 12  # black (JPEG leaves a few grey levels at most)
+        # What snapshots and clips are made from (the ring buffer) against the camera's frame:
+        # the face differs, the mask is black, everything else is the camera's own pixels.
+        rng = np.random.default_rng(11)  # `feed` made frames 11.. with this seed
+        original = frame_image(11, rng)
+        buffered = service.ring("cam1").window(T0 + 11 / FPS, T0 + 11 / FPS)[0].image
+        changed = (buffered != original).any(axis=2)
+        (x1, y1, x2, y2) = face_boxes(person)[0]
+        face = np.zeros_like(changed)
+        face[max(0, y1) : y2, x1:x2] = True
+        masked = np.zeros_like(changed)
+        masked[:, 159:] = True
+        assert changed[face].mean() > 0.5
+        assert not changed[~face & ~masked].any()
+        with av.open(str(tmp_path / "evidence" / str(alert.clip))) as container:
+            for frame in container.decode(video=0):
+                assert frame.to_ndarray(format="bgr24")[:, 165:].max() <= 12
+    finally:
+        service.clips.stop()
