@@ -33,6 +33,7 @@ import numpy as np
 
 from alerts.config import EvidenceConfig
 from vision.annotate import draw_poses
+from vision.privacy import skeleton_view
 from vision.types import Image, Poses
 from vision.video_io import H264Writer
 
@@ -297,6 +298,17 @@ def write_clip(
     )
 
 
+def real_path(path: Path) -> Path:
+    """Where the real picture of a skeleton-only camera's evidence is kept: `x.real.mp4` beside
+    `x.mp4` (and `x.real.jpg` beside `x.jpg`); only admins can open it, with a reason."""
+    return path.with_name(f"{path.stem}.real{path.suffix}")
+
+
+def skeleton_frame(frame: RingFrame) -> RingFrame:
+    """The frame with its image replaced by the people's skeletons on a neutral background."""
+    return RingFrame(frame.wall_time, skeleton_view(frame.image.shape, frame.poses), frame.poses)
+
+
 @dataclass(frozen=True)
 class _Request:
     alert_id: str
@@ -341,6 +353,9 @@ class ClipRecorder:
         on_error: Callable[[str, str], None] | None = None,
     ) -> None:
         self.cfg = cfg
+        self.skeleton_cameras: set[str] = set()
+        """Cameras in skeleton-only mode: their clips are written as skeletons, the real one
+        beside it (`real_path`)."""
         self.root = root
         self._on_done = on_done
         self._on_error = on_error
@@ -447,9 +462,20 @@ class ClipRecorder:
             )
             return
         try:
+            frames = job.frames
+            if r.camera_id in self.skeleton_cameras:
+                # the real (masked, blurred) clip beside it, for admins only; the clip everyone
+                # sees shows the people as skeletons on a neutral background
+                write_clip(
+                    real_path(self.root / r.relpath),
+                    frames,
+                    detected_at=r.detected_at,
+                    crf=self.cfg.clip_crf,
+                )
+                frames = [skeleton_frame(f) for f in frames]
             info = write_clip(
                 self.root / r.relpath,
-                job.frames,
+                frames,
                 detected_at=r.detected_at,
                 crf=self.cfg.clip_crf,
             )

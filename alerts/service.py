@@ -30,7 +30,7 @@ from alerts import policy
 from alerts.camera_health import CameraHealthMonitor, HealthSignal
 from alerts.config import AlertsConfig, SinkConfig
 from alerts.dispatcher import Dispatcher
-from alerts.evidence import ClipRecorder, FrameRing, write_snapshot
+from alerts.evidence import ClipRecorder, FrameRing, real_path, skeleton_frame, write_snapshot
 from alerts.feed import ChangeFeed
 from alerts.model import SYSTEM_ACTOR, Action, Alert, Change, severity_rank
 from alerts.sinks.base import Sink
@@ -86,9 +86,7 @@ class AlertService:
         self.clips = ClipRecorder(cfg.evidence, evidence_root, self._clip_done, self._clip_failed)
         self.health = CameraHealthMonitor(cfg.camera_health, clock())
         self._rings: dict[str, FrameRing] = {}
-        self.privacy: dict[str, PrivacyConfig] = {}
-        """Per camera: masks, face blurring, skeleton-only, applied before frames are buffered,
-        so no stored snapshot or clip ever holds what it hides."""
+        self._privacy: dict[str, PrivacyConfig] = {}
         self._lock = threading.RLock()
         self._status_sent: dict[str, tuple[Any, ...]] = {}
         self._stop = threading.Event()
@@ -112,6 +110,18 @@ class AlertService:
         self.dispatcher.stop()
 
     # ------------------------------------------------------------------ input
+
+    def set_privacy(self, camera_id: str, cfg: PrivacyConfig) -> None:
+        """Masks and face blurring are applied before frames are buffered, so no stored
+        snapshot or clip ever holds what they hide. A skeleton-only camera's buffer keeps the
+        (masked, blurred) real picture: its snapshots and clips are written as skeletons, with
+        the real ones beside them for admins (`evidence.real_path`)."""
+        with self._lock:
+            self._privacy[camera_id] = cfg.model_copy(update={"skeleton_only": False})
+            if cfg.skeleton_only:
+                self.clips.skeleton_cameras.add(camera_id)
+            else:
+                self.clips.skeleton_cameras.discard(camera_id)
 
     def ring(self, camera_id: str) -> FrameRing:
         with self._lock:
@@ -138,7 +148,7 @@ class AlertService:
         changes: list[Change] = []
         ring = self.ring(camera_id)
         if image is not None:
-            privacy = self.privacy.get(camera_id)
+            privacy = self._privacy.get(camera_id)
             shown = image if privacy is None else for_display(image, poses, privacy, evidence=True)
             ring.push(wall_time, shown, poses)
             for signal in self.health.observe_frame(camera_id, wall_time, image):
@@ -276,12 +286,14 @@ class AlertService:
         if frame is None:
             return alert
         relpath = self._evidence_path(alert, "jpg")
+        quality = self.cfg.evidence.snapshot_quality
         try:
+            if alert.camera_id in self.clips.skeleton_cameras:
+                real = real_path(self.evidence_root / relpath)
+                write_snapshot(real, frame, quality=quality, highlight=alert.track_ids)
+                frame = skeleton_frame(frame)
             write_snapshot(
-                self.evidence_root / relpath,
-                frame,
-                quality=self.cfg.evidence.snapshot_quality,
-                highlight=alert.track_ids,
+                self.evidence_root / relpath, frame, quality=quality, highlight=alert.track_ids
             )
         except Exception:  # the alert matters more than its picture
             log.exception("camera %s: snapshot for alert %s failed", alert.camera_id, alert.id)

@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from alerts.evidence import real_path
 from alerts.feed import ChangeFeed
 from alerts.model import Alert
 from alerts.store import AlertStore, ConflictError, alerts_table
@@ -86,6 +87,10 @@ def _inside(root: Path, relpath: str) -> Path:
 def _delete_files(root: Path, alert: Alert, report: RetentionReport) -> dict[str, list[str]]:
     deleted, missing = [], []
     paths = [(relpath, _inside(root, relpath)) for relpath in evidence_paths(alert)]
+    for relpath, path in list(paths):  # a skeleton-only camera's real pictures go with them
+        real = real_path(path)
+        if real.exists():
+            paths.append((str(Path(relpath).with_name(real.name)), real))
     for relpath, path in paths:
         try:
             size = path.stat().st_size

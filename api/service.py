@@ -123,7 +123,7 @@ class WorkerFactory:
         )
         on_result = None
         if self.alerts is not None:
-            self.alerts.privacy[cam.id] = cam.privacy
+            self.alerts.set_privacy(cam.id, cam.privacy)
             on_result = feed_alerts(self.alerts, cam.id)
         return CameraWorker(cam, pipeline, on_result)
 

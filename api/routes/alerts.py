@@ -17,6 +17,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, WebSocket, WebSock
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
+from alerts.evidence import real_path
 from alerts.model import Alert, Disposition
 from alerts.service import AlertService, UnknownAlertError
 from alerts.store import ConflictError
@@ -186,6 +187,60 @@ def alerts_router(service: AlertService) -> APIRouter:
         """The H.264 clip around the event (supports HTTP range requests for seeking). Audited."""
         path = evidence_file(alert_id, "clip")
         viewed(db, who, "clip", alert_id, request)
+        return FileResponse(path, media_type="video/mp4")
+
+    admin = require("admin")
+
+    def real_file(alert_id: str, which: str) -> Path:
+        path = real_path(evidence_file(alert_id, which))
+        if not path.is_file():
+            raise HTTPException(404, f"alert {alert_id} has no separate real {which}")
+        return path
+
+    @router.get("/{alert_id}/real/snapshot.jpg", response_class=FileResponse)
+    def real_snapshot(
+        alert_id: str,
+        db: DB,
+        request: Request,
+        reason: str = Query(min_length=3, max_length=500, description="Why (audited)."),
+        who: Principal = admin,
+    ) -> FileResponse:
+        """The real picture of a skeleton-only camera's alert (masked, faces blurred): admins
+        only, with a reason, recorded in the audit log."""
+        path = real_file(alert_id, "snapshot")
+        audit(
+            db,
+            who,
+            "evidence.open_real",
+            "alert",
+            alert_id,
+            {"what": "snapshot", "reason": reason},
+            request,
+        )
+        db.commit()
+        return FileResponse(path, media_type="image/jpeg")
+
+    @router.get("/{alert_id}/real/clip.mp4", response_class=FileResponse)
+    def real_clip(
+        alert_id: str,
+        db: DB,
+        request: Request,
+        reason: str = Query(min_length=3, max_length=500, description="Why (audited)."),
+        who: Principal = admin,
+    ) -> FileResponse:
+        """The real clip of a skeleton-only camera's alert: admins only, with a reason, audited."""
+        path = real_file(alert_id, "clip")
+        if request.headers.get("range", "bytes=0-") in ("bytes=0-", ""):
+            audit(
+                db,
+                who,
+                "evidence.open_real",
+                "alert",
+                alert_id,
+                {"what": "clip", "reason": reason},
+                request,
+            )
+            db.commit()
         return FileResponse(path, media_type="video/mp4")
 
     @router.get("/{alert_id}/clip.json", response_class=FileResponse, dependencies=[guard])

@@ -298,7 +298,7 @@ def test_stored_evidence_is_masked_and_faces_blurred(sqlite: Engine, tmp_path: P
         sqlite, tmp_path, clock, {"evidence": {"clip_before_s": 1, "clip_after_s": 1}}
     )
     mask = PrivacyMask(name="door", polygon=((0.5, 0), (1, 0), (1, 1), (0.5, 1)))
-    service.privacy["cam1"] = PrivacyConfig(masks=(mask,))
+    service.set_privacy("cam1", PrivacyConfig(masks=(mask,)))
     person = standing_poses([(40, 30, 110, 230)])
     service.clips.start()
     try:
@@ -327,3 +327,38 @@ def test_stored_evidence_is_masked_and_faces_blurred(sqlite: Engine, tmp_path: P
                 assert frame.to_ndarray(format="bgr24")[:, 165:].max() <= 12
     finally:
         service.clips.stop()
+
+
+def test_skeleton_only_evidence_has_no_camera_pixels_and_keeps_the_real_one_aside(
+    sqlite: Engine, tmp_path: Path
+) -> None:
+    from alerts.evidence import real_path
+    from vision.privacy import NEUTRAL_BGR, PrivacyConfig
+
+    clock = Clock()
+    service = make_service(
+        sqlite, tmp_path, clock, {"evidence": {"clip_before_s": 1, "clip_after_s": 1}}
+    )
+    service.set_privacy("cam1", PrivacyConfig(skeleton_only=True))
+    service.clips.start()
+    try:
+        (created,) = feed(service, clock, 0, 11, {10: [event("fall", 2.0)]})
+        feed(service, clock, 11, 8)
+        assert service.clips.wait_idle(30)
+    finally:
+        service.clips.stop()
+    alert = service.get(created.alert.id)
+    root = tmp_path / "evidence"
+    neutral = np.array(NEUTRAL_BGR)
+
+    def mostly_neutral(image: np.ndarray) -> bool:
+        return bool((np.abs(image.astype(int) - neutral).max(axis=2) <= 12).mean() > 0.7)
+
+    snapshot = cv2.imread(str(root / str(alert.snapshot)))
+    assert snapshot is not None and mostly_neutral(snapshot)
+    with av.open(str(root / str(alert.clip))) as container:
+        frames = [f.to_ndarray(format="bgr24") for f in container.decode(video=0)]
+    assert frames and all(mostly_neutral(f) for f in frames)
+    real_snapshot = cv2.imread(str(real_path(root / str(alert.snapshot))))
+    assert real_snapshot is not None and not mostly_neutral(real_snapshot)
+    assert real_path(root / str(alert.clip)).is_file()

@@ -4,6 +4,7 @@ resume cursor."""
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
@@ -144,3 +145,34 @@ def test_alerts_need_a_signed_in_user(api: ApiEnv) -> None:
     ):
         pass
     assert closed.value.code == 4401
+
+
+def test_skeleton_only_camera_hides_people_and_admins_open_the_real_image_with_a_reason(
+    api: ApiEnv, client: TestClient
+) -> None:
+    """A guard gets only the skeleton picture; the real one is for admins, with a reason, and
+    opening it is in the audit log."""
+    from vision.privacy import NEUTRAL_BGR, PrivacyConfig
+
+    api.alerts.set_privacy("cam1", PrivacyConfig(skeleton_only=True))
+    a = raise_fall(api.alerts)
+    shown = client.get(f"/api/alerts/{a}/snapshot.jpg")
+    assert shown.status_code == 200
+    picture = cv2.imdecode(np.frombuffer(shown.content, np.uint8), cv2.IMREAD_COLOR)
+    neutral = np.abs(picture.astype(int) - np.array(NEUTRAL_BGR)).max(axis=2) <= 12
+    assert neutral.mean() > 0.6, "a neutral background, not the camera image"
+    assert client.get(f"/api/alerts/{a}/real/snapshot.jpg?reason=check").status_code == 403
+    admin = api.headers("admin")
+    assert api.client.get(f"/api/alerts/{a}/real/snapshot.jpg", headers=admin).status_code == 422
+    real = api.client.get(f"/api/alerts/{a}/real/snapshot.jpg?reason=police+request", headers=admin)
+    assert real.status_code == 200 and real.content != shown.content
+    entries = api.client.get(
+        f"/api/audit?action=evidence.open_real&target_id={a}", headers=admin
+    ).json()["entries"]
+    assert [(e["actor"], e["details"]["reason"]) for e in entries] == [("admin", "police request")]
+    b = raise_fall(api.alerts, (7,), t=400)
+    api.alerts.set_privacy("cam1", PrivacyConfig())
+    c = raise_fall(api.alerts, (8,), t=800)
+    assert b != c
+    none = api.client.get(f"/api/alerts/{c}/real/snapshot.jpg?reason=check", headers=admin)
+    assert none.status_code == 404  # an ordinary camera keeps one picture only

@@ -262,3 +262,17 @@ def test_the_job_runs_passes_and_survives_errors(
     assert not threaded.alive
     report = last_report(state)
     assert report is not None and report.ran_at == NOW and report.cleared == []
+
+
+def test_the_real_pictures_of_skeleton_only_cameras_go_too(api_sqlite: ApiEnv) -> None:
+    old = raise_alert(api_sqlite, "ward", 0)
+    root = api_sqlite.alerts.evidence_root
+    stem = (root / str(old.snapshot)).with_suffix("")
+    real = [stem.with_name(stem.name + ".real" + s) for s in (".jpg", ".mp4", ".json")]
+    for path in real:
+        path.write_bytes(b"real picture")
+    with api_sqlite.app.state.sessions() as db:
+        report = run_retention(db, api_sqlite.alerts.store, root, MONTH, NOW)
+    assert report.cleared == [old.id]
+    assert report.files_deleted == 6 and report.files_missing == 0
+    assert not any(p.exists() for p in real)

@@ -21,7 +21,7 @@ MIN_ROLE = [
     ("*", r"^/api/users", "admin"),
     ("*", r"^/api/audit", "admin"),
     ("*", r"^/api/retention", "admin"),
-    ("*", r"^/api/alerts/[^/]+/(keep|export\.zip)$", "admin"),
+    ("*", r"^/api/alerts/[^/]+/(keep|export\.zip|real/.*)$", "admin"),
     ("GET", r"^/api/(rooms|beds|residents|cameras)", "guard"),
     ("*", r"^/api/cameras/[^/]+/(profiles?|zones|whatif)", "operator"),
     ("GET", r"^/api/behaviours/", "guard"),
