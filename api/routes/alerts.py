@@ -118,8 +118,13 @@ def alerts_router(service: AlertService) -> APIRouter:
     def get_alert(alert_id: str, db: DB) -> dict[str, Any]:
         """One alert (with its records context), its history of changes and its deliveries."""
         alert = alert_or_404(alert_id)
+        root = service.evidence_root
+        real = {
+            which: bool(rel) and real_path(root / str(rel)).is_file()
+            for which, rel in (("snapshot", alert.snapshot), ("clip", alert.clip))
+        }
         return {
-            "alert": with_context(db, [alert])[0],
+            "alert": {**with_context(db, [alert])[0], "real_evidence": real},
             "history": [
                 {k: v for k, v in c.to_dict().items() if k != "alert"}
                 | {"version": c.alert.version}

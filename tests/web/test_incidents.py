@@ -147,3 +147,57 @@ def test_filters_labelling_and_export_for_admins(page_as: PageAs, station: Stati
     assert reply.status == 200
     assert reply.headers["content-type"] == "application/zip"
     assert reply.body()[:2] == b"PK"
+
+
+def test_admin_opens_the_real_picture_of_a_skeleton_only_camera_with_a_reason(
+    page_as: PageAs, station: Station
+) -> None:
+    import numpy as np
+
+    from tests.alerts.builders import T0, event
+    from tests.builders import standing_poses
+    from vision.privacy import PrivacyConfig
+
+    alerts = station.app.state.alerts
+    camera = f"ward-{time.time_ns()}"
+    alerts.set_privacy(camera, PrivacyConfig(skeleton_only=True))
+    image = np.random.default_rng(3).integers(40, 220, (240, 320, 3), dtype=np.uint8)
+    now = time.time()
+    (change,) = alerts.observe(
+        camera,
+        now,
+        image,
+        standing_poses([(100, 40, 160, 220)]),
+        [event("fall", now - T0, camera=camera)],
+    )
+    alert_id = change.alert.id
+
+    guard = page_as("guard")
+    open_incident(guard, alert_id)
+    expect(guard.get_by_test_id("incident-title")).to_be_visible()
+    expect(guard.get_by_test_id("open-real")).to_have_count(0)
+
+    admin = page_as("admin")
+    open_incident(admin, alert_id)
+    admin.get_by_test_id("open-real").click()
+    expect(admin.get_by_test_id("real-picture")).to_have_count(0)  # no reason, nothing opened
+    admin.get_by_test_id("real-reason").fill("family asked what happened")
+    admin.get_by_test_id("open-real").click()
+    picture = admin.get_by_test_id("real-picture")
+    admin.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=picture.element_handle()
+    )
+    from sqlalchemy import select
+
+    from api.tables.audit import AuditEntry
+
+    with station.app.state.sessions() as db:
+        reasons = [
+            e.details["reason"]
+            for e in db.scalars(
+                select(AuditEntry).where(
+                    AuditEntry.action == "evidence.open_real", AuditEntry.target_id == alert_id
+                )
+            )
+        ]
+    assert reasons == ["family asked what happened"]

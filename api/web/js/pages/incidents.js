@@ -27,6 +27,8 @@ addStrings({
     d_channel: "Channel", d_status: "Status", d_attempts: "Attempts", d_error: "Last error",
     label: "Label", label_disposition: "Disposition", save_label: "Resolve with this label",
     labelled: "Resolved as “{disp}” by {who}, {at}.", note_was: "Note: {note}",
+    real_title: "Real picture", real_hint: "This camera shows people as skeletons. Opening the real picture is recorded with your reason.",
+    real_reason: "Reason", real_open: "Open the real picture", real_reason_needed: "Give a reason (at least 3 characters).",
     export: "Export (ZIP)", export_hint: "Alert, history, evidence and audit trail in one file.",
     ack_by: "Acknowledged by {who}, {at}.",
     context_none: "Not linked to a room.", track_ids: "Tracks",
@@ -90,6 +92,8 @@ addStrings({
     d_channel: "渠道", d_status: "状态", d_attempts: "尝试次数", d_error: "最近错误",
     label: "标注", label_disposition: "处理结论", save_label: "按此结论处理",
     labelled: "{who} 于 {at} 处理为“{disp}”。", note_was: "备注：{note}",
+    real_title: "真实画面", real_hint: "此摄像头以骨架显示人员。查看真实画面会连同理由记入审计日志。",
+    real_reason: "理由", real_open: "查看真实画面", real_reason_needed: "请填写理由（至少 3 个字）。",
     export: "导出（ZIP）", export_hint: "警报、经过、证据和审计记录打包为一个文件。",
     ack_by: "{who} 于 {at} 确认。",
     context_none: "未关联房间。", track_ids: "轨迹",
@@ -541,12 +545,35 @@ page({
         labelBlock(alert),
         el("section", { class: "history" }, el("h3", {}, t("history")), historyTable(changes)),
         el("section", { class: "deliveries" }, el("h3", {}, t("deliveries")), deliveryTable(deliveries)),
+        can("admin") && alert.real_evidence?.snapshot ? realBlock(alert) : null,
         can("admin") ? el("section", { class: "export" },
           el("a", { class: "button", href: `/api/alerts/${encodeURIComponent(alert.id)}/export.zip`, download: "",
             "data-testid": "export" }, t("export")), el("span", { class: "muted" }, ` ${t("export_hint")}`)) : null,
       );
       if (focus) heading.focus();
       if (!alert.clip) waitForClip(alert, evidence);
+    }
+
+    /** Admins may open the real picture of a skeleton-only camera's alert, giving a reason that
+     *  the service records in the audit log. */
+    function realBlock(alert) {
+      const reason = el("input", { "data-testid": "real-reason", maxlength: "500", required: true });
+      const out = el("div", { "data-testid": "real-out" });
+      const id = encodeURIComponent(alert.id);
+      const open = el("button", { type: "button", "data-testid": "open-real" }, t("real_open"));
+      open.addEventListener("click", () => {
+        const why = reason.value.trim();
+        if (why.length < 3) { reason.focus(); out.replaceChildren(t("real_reason_needed")); return; }
+        const q = `reason=${encodeURIComponent(why)}`;
+        out.replaceChildren(
+          el("img", { src: `/api/alerts/${id}/real/snapshot.jpg?${q}`, alt: t("real_open"), "data-testid": "real-picture" }),
+          alert.real_evidence.clip
+            ? el("video", { src: `/api/alerts/${id}/real/clip.mp4?${q}`, controls: true, preload: "metadata" })
+            : null);
+      });
+      return el("section", { class: "real" }, el("h3", {}, t("real_title")),
+        el("p", { class: "muted" }, t("real_hint")),
+        el("label", {}, t("real_reason"), reason), open, out);
     }
 
     /** Until the clip is attached (a few seconds after detection), look again now and then and
