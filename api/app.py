@@ -91,11 +91,11 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
-        """422 with FastAPI's usual error list, also when the bad input was NaN or Infinity
-        (which JSON cannot carry, so it is echoed as text)."""
-        return JSONResponse(
-            status_code=422, content={"detail": _finite(jsonable_encoder(exc.errors()))}
-        )
+        """422 with FastAPI's usual error list, without echoing the rejected input: it may be a
+        password, a camera URL with credentials or an ID number, or NaN / a lone surrogate that
+        JSON cannot carry."""
+        errors = [{k: v for k, v in e.items() if k != "input"} for e in exc.errors()]
+        return JSONResponse(status_code=422, content={"detail": _finite(jsonable_encoder(errors))})
 
     for module in (auth, users, records, cameras, profiles, evidence, audit, live, metrics):
         app.include_router(module.router)

@@ -10,7 +10,7 @@ at once through `app.state.camera_control` (see `api.camera_records.CameraContro
 
 The stream URL is stored with its credentials, which no response ever contains: answers carry
 `source_masked` and `has_credentials`, validation errors do not echo the request
-(`PlainErrorsRoute`), and error messages are scrubbed of the password.
+(the app-wide 422 handler in `api/app.py`), and error messages are scrubbed of the password.
 """
 
 from __future__ import annotations
@@ -48,7 +48,6 @@ from api.routes.records import (
     Id,
     Limit,
     Offset,
-    PlainErrorsRoute,
     RoomRef,
     SortOrder,
     Strip,
@@ -77,7 +76,7 @@ CameraPath = Annotated[
 ]
 
 
-router = APIRouter(tags=["cameras"], responses=SIGNED_IN, route_class=PlainErrorsRoute)
+router = APIRouter(tags=["cameras"], responses=SIGNED_IN)
 guard = require("guard")
 admin = require("admin")
 

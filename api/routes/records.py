@@ -34,14 +34,13 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -154,38 +153,6 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
-def _printable(value: Any) -> Any:
-    """`value` with lone surrogates (valid in JSON escapes, not in UTF-8) replaced by '?'."""
-    if isinstance(value, str):
-        return value.encode("utf-8", "replace").decode("utf-8")
-    return value
-
-
-class PlainErrorsRoute(APIRoute):
-    """Validation errors without the `input` FastAPI adds to each: it would repeat what was sent
-    (a camera's stream URL with its password, a resident's ID number), and a lone surrogate in it
-    would make the error response itself fail to encode (a 500)."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def route(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except RequestValidationError as exc:
-                errors = [
-                    {
-                        "type": e.get("type", "value_error"),
-                        "loc": tuple(_printable(part) for part in e.get("loc", ())),
-                        "msg": _printable(e.get("msg", "")),
-                    }
-                    for e in exc.errors()
-                ]
-                raise RequestValidationError(errors) from None
-
-        return route
-
-
 def invalid(field: str, message: str) -> RequestValidationError:
     """A 422 in FastAPI's validation shape for a check the schema cannot express."""
     return RequestValidationError([{"type": "value_error", "loc": ("body", field), "msg": message}])
@@ -237,7 +204,7 @@ Limit = Annotated[int, Query(ge=1, le=500, description="Page size.")]
 Offset = Annotated[int, Query(ge=0, le=MAX_ID, description="Items to skip.")]
 SortOrder = Annotated[Order, Query(description="Sort direction.")]
 
-router = APIRouter(tags=["records"], responses=SIGNED_IN, route_class=PlainErrorsRoute)
+router = APIRouter(tags=["records"], responses=SIGNED_IN)
 guard = require("guard")
 admin = require("admin")
 
