@@ -298,7 +298,7 @@ class AlertService:
         except Exception:  # the alert matters more than its picture
             log.exception("camera %s: snapshot for alert %s failed", alert.camera_id, alert.id)
             return alert
-        return _replace(alert, snapshot=relpath)
+        return dataclasses.replace(alert, snapshot=relpath)
 
     def _clip_done(self, alert_id: str, relpath: str) -> None:
         self._attach(alert_id, clip=relpath)
@@ -364,10 +364,6 @@ class AlertService:
             for sink in publishers:
                 publisher: StatusPublisher = sink  # type: ignore[assignment]
                 publisher.publish_status(cid, {**status, "at": self.clock()})
-
-
-def _replace(alert: Alert, **changes: Any) -> Alert:
-    return dataclasses.replace(alert, **changes)
 
 
 def _on_wall_clock(event: BehaviourEvent, offset: float) -> BehaviourEvent:

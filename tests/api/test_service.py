@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from api.app import create_app
 from api.config import parse_config
 from api.service import build_alerts, build_runner
 from tests.api.conftest import PASSWORD
+from tests.servers import free_port
 
 
 def _wait_for(check: Callable[[], Any], timeout_s: float, what: str) -> Any:
@@ -108,19 +108,13 @@ def test_health_snapshots_and_an_unreachable_camera(people_clip: Path, tmp_path:
         assert worker.reader.health().state == "ended", "cameras stop with the app"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.mark.slow
 def test_run_on_embedded_defaults_serves_the_demo_and_stops_on_sigterm(
     tmp_path: Path, model_cache: Path
 ) -> None:
     """What `make run` does: no config, the demo camera, then a clean stop; the first admin is
     made with `carewatch users create-admin`, as a station would."""
-    port = _free_port()
+    port = free_port()
     carewatch = Path(sys.executable).with_name("carewatch")
     data = str(tmp_path / "data")
     made = subprocess.run(

@@ -14,7 +14,6 @@ database. Users `admin`, `operator` and `guard` exist with password `PASSWORD`.
 from __future__ import annotations
 
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -30,6 +29,7 @@ from api.config import parse_config
 from api.security import create_user
 from api.service import build_app
 from tests.api.conftest import PASSWORD
+from tests.servers import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -41,12 +41,6 @@ class Station:
     url: str
     app: FastAPI
     data_dir: Path
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
@@ -73,7 +67,7 @@ def station(
         for role in ROLES:
             create_user(db, role, PASSWORD, role, display_name=role.title())  # type: ignore[arg-type]
         db.commit()
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
