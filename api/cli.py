@@ -11,6 +11,8 @@
     carewatch eval [--labels CSV] [--clips DIR] [--config FILE] [--camera ID] [--only fall|fight]
                    [--fps N] [--md OUT.md] [--json OUT.json]
     carewatch tune --param fall.NAME=V1,V2,... [--param ...] [same options as eval]
+    carewatch train fight [--generated N] [--labels CSV] [--station] [--cross-validate K]
+                    [--compare CSV] [--out FILE.onnx] [--seed N] [--config FILE] [--camera ID]
     carewatch users create-admin --username NAME [--display-name X] [--config FILE] [--data-dir DIR]
     carewatch users list [--config FILE] [--data-dir DIR]
     carewatch users set-password --username NAME [--config FILE] [--data-dir DIR]
@@ -258,6 +260,19 @@ def cmd_tune(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from api.detect import camera_for_file
+    from api.evaluation.harness import LabelsError
+    from api.training.command import run
+    from api.training.train import TrainingError
+
+    config = _load(args.config)
+    try:
+        return run(args, config, camera_for_file(config, args.camera))
+    except (LabelsError, TrainingError) as exc:
+        raise UserError(str(exc)) from None
+
+
 def cmd_config_docs(_: argparse.Namespace) -> int:
     from api.config_docs import config_reference_markdown
 
@@ -266,7 +281,11 @@ def cmd_config_docs(_: argparse.Namespace) -> int:
 
 
 def cmd_config_check(args: argparse.Namespace) -> int:
+    from api.behaviour_models import scorers_for
+
     config = _load(args.config)
+    for camera in config.cameras:
+        scorers_for(camera.behaviours)  # learned classifiers named by path load
     print(f"{args.config}: valid, {len(config.cameras)} cameras")
     return 0
 
@@ -366,6 +385,12 @@ def build_parser() -> argparse.ArgumentParser:
             )
             p.set_defaults(func=cmd_tune)
 
+    from api.training.command import add_arguments
+
+    p = sub.add_parser("train", help="train a learned behaviour classifier (ONNX)")
+    add_arguments(p)
+    p.set_defaults(func=cmd_train)
+
     p = sub.add_parser("config-docs", help="print the configuration reference (Markdown)")
     p.set_defaults(func=cmd_config_docs)
     p = sub.add_parser("config-check", help="validate a configuration file")
@@ -392,6 +417,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

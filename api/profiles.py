@@ -37,9 +37,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.audit import audit
+from api.behaviour_models import BehaviourModelError, detectors_for, scorers_for
 from api.tables.profiles import ActiveProfile, CameraProfile
 from vision.behaviours.config import BehavioursConfig
-from vision.behaviours.registry import build_detectors
 from vision.config import CameraConfig
 from vision.configbase import StrictModel
 from vision.runner import Runner
@@ -145,9 +145,15 @@ def validate(document: Mapping[str, Any]) -> ProfileDocument:
     if problems:
         raise ProfileError(problems)
     try:
-        return ProfileDocument.model_validate(document)
+        parsed = ProfileDocument.model_validate(document)
     except ValidationError as exc:
         raise ProfileError([_problem(e) for e in exc.errors()]) from None
+    try:
+        scorers_for(parsed.behaviours)  # a classifier path that cannot be used is wrong here
+    except BehaviourModelError as exc:
+        loc = ("behaviours", exc.behaviour, "model", "path")
+        raise ProfileError([Problem(loc, str(exc), "value_error")]) from None
+    return parsed
 
 
 def as_document(behaviours: BehavioursConfig, zones: Sequence[ZoneConfig]) -> dict[str, Any]:
@@ -375,7 +381,7 @@ def apply_to_runner(runner: Runner | None, camera_id: str, document: Mapping[str
     if worker is None:
         return False
     cfg = with_profile(worker.cfg, document)
-    detectors = build_detectors(cfg.behaviours, cfg.zones)
+    detectors = detectors_for(cfg.behaviours, cfg.zones)
     worker.pipeline.analyzer.reconfigure(detectors)
     worker.cfg = cfg
     log.info(

@@ -24,6 +24,7 @@ from alerts.service import AlertService
 from alerts.sinks.registry import build_sink
 from alerts.store import AlertStore
 from api.app import create_app
+from api.behaviour_models import detectors_for
 from api.camera_records import camera_configs, import_config_cameras
 from api.config import DEMO_SOURCE, AppConfig, ConfigError
 from api.db import open_database, session_factory
@@ -32,7 +33,6 @@ from api.retention import RetentionJob
 from api.tables.auth import User
 from models.acquire import model_dir, resolve_onnx
 from models.onnx_pose import OnnxPoseEstimator
-from vision.behaviours.registry import build_detectors
 from vision.config import CameraConfig
 from vision.pipeline import Analyzer, Pipeline, StepResult
 from vision.runner import CameraWorker, ResultCallback, Runner
@@ -62,7 +62,7 @@ def analyzer_for(camera: CameraConfig, config: AppConfig) -> Analyzer:
     return Analyzer(
         camera.id,
         PoseTracker(camera.id, config.tracker),
-        build_detectors(camera.behaviours, camera.zones),
+        detectors_for(camera.behaviours, camera.zones),
     )
 
 

@@ -43,8 +43,8 @@ import numpy as np
 
 from alerts.model import Alert
 from alerts.store import AlertStore
+from api.behaviour_models import detectors_for
 from api.profiles import ProfileDocument
-from vision.behaviours.registry import build_detectors
 from vision.config import TrackerConfig
 from vision.motion import MOTION_SCALE, thumbnail
 from vision.pipeline import Analyzer, Perception
@@ -202,7 +202,7 @@ def replay(
         Analyzer(
             camera_id,
             PoseTracker(camera_id, tracker),
-            build_detectors(p.behaviours, p.zones),
+            detectors_for(p.behaviours, p.zones),
             wall_start=clip.start_wall,
         )
         for p in profiles

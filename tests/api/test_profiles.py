@@ -172,6 +172,14 @@ def test_versions_partial_change_invalid_values_restore_and_history(api: ApiEnv)
         headers=operator,
     )
     assert rule.status_code == 422 and "pacing_min_duration_s" in rule.text
+    no_model = api.client.post(  # a classifier file that is not there
+        "/api/cameras/cam1/profiles",
+        json={"behaviours": {"fight": {"model": {"path": "/nowhere/fight.onnx"}}}},
+        headers=operator,
+    )
+    assert no_model.status_code == 422
+    (problem,) = no_model.json()["detail"]
+    assert problem["path"] == "behaviours.fight.model.path" and "does not exist" in problem["msg"]
 
     same = api.client.post(
         "/api/cameras/cam1/profiles",

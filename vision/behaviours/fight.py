@@ -42,9 +42,16 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from vision.behaviours.posefeatures import torso_angle_deg
+from vision.behaviours.sequence import (
+    MIN_PRESENT_STEPS,
+    BehaviourModelConfig,
+    SequenceScorer,
+    StepBuffer,
+    log_speed,
+)
 from vision.configbase import StrictModel
 from vision.types import BehaviourEvent, FloatArray, Image, Scene, Track, TrackPoint
 from vision.zones import ZoneConfig, ZoneMap, ground_point
@@ -73,6 +80,36 @@ is that fight, under a new track id, and raises no second event."""
 
 CLINCH_MIN_HEIGHT_KEPT = 0.8
 """A clinch box keeps at least this share of its tallest height over the last HEIGHT_MEMORY_S."""
+
+MODEL_MAX_TORSO_DEG = 60.0
+"""The classifier alone calls a frame violent only while both people's torsos lean less than this
+and neither box dropped (`on_their_feet`); the rules judge people on the floor."""
+
+FIGHT_FEATURES = (
+    "limb_speed_max",
+    "limb_speed_min",
+    "jitter_max",
+    "jitter_min",
+    "box_change_max",
+    "box_change_min",
+    "relative_speed",
+    "distance",
+    "motion_energy",
+    "body_speed_max",
+    "torso_lean_max",
+    "keypoint_score_min",
+    "joints_seen_min",
+    "box_overlap",
+    "clinch",
+    "height_kept_min",
+)
+"""What the learned fight classifier sees of a pair (or clinch) at each step (`pair_vector`):
+speeds as log(1 + body heights a second), maxima and minima over the two people so the order of
+the pair does not matter."""
+
+FIGHT_STEPS = 8
+FIGHT_STEP_S = 0.2
+"""The fight classifier's window: 8 steps 0.2 s apart (1.6 s, newest last)."""
 
 
 class FightConfig(StrictModel):
@@ -224,6 +261,30 @@ class FightConfig(StrictModel):
         le=30,
         description="Seconds of violent frames a clinch needs (a fall is violent only briefly).",
     )
+    rules: bool = Field(
+        True,
+        description=(
+            "Whether the hand rules above judge violent frames (off: the learned classifier "
+            "alone decides)."
+        ),
+    )
+    model: BehaviourModelConfig = Field(
+        default_factory=lambda: BehaviourModelConfig(threshold=0.3),
+        description=(
+            "The learned fight classifier over 1.6 s of a pair's motion: a frame is violent when "
+            "the rules or the classifier say so (threshold 0.3 for the shipped classifier: "
+            "docs/EVALUATION.md)."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _something_decides(self) -> FightConfig:
+        if self.enabled and not self.rules and not self.model.enabled:
+            raise ValueError(
+                "rules and model are both off, so nothing would ever be detected; "
+                "set enabled: false to switch fight detection off"
+            )
+        return self
 
 
 @dataclass(frozen=True)
@@ -379,6 +440,71 @@ def union_box(boxes: list[FloatArray]) -> FloatArray:
     return np.concatenate([stacked[:, :2].min(axis=0), stacked[:, 2:].max(axis=0)])
 
 
+def pair_vector(
+    members: tuple[PersonMotion, ...], features: dict[str, float | None], min_score: float
+) -> FloatArray:
+    """The classifier's step vector (`FIGHT_FEATURES`) for a pair, or a clinch of one."""
+
+    def spread(values: list[float | None]) -> tuple[float, float]:
+        logged = [log_speed(v) for v in values]
+        return max(logged), min(logged)
+
+    limb = spread([m.limb_speed for m in members])
+    jitter = spread([m.jitter for m in members])
+    box = spread([m.box_change for m in members])
+    scores = [
+        float(np.mean(m.current.keypoint_score)) if m.current is not None else 0.0 for m in members
+    ]
+    seen = [
+        float(np.mean(m.current.keypoint_score >= min_score)) if m.current is not None else 0.0
+        for m in members
+    ]
+    clinch = len(members) == 1
+    energy = features["motion_energy"]
+    return np.array(
+        [
+            *limb,
+            *jitter,
+            *box,
+            log_speed(features["relative_speed_body_heights_s"]),
+            float(features["distance_body_heights"] or 0.0),
+            0.0 if energy is None else energy,
+            max(log_speed(math.hypot(*m.velocity)) for m in members),
+            max((m.torso_deg or 0.0) for m in members) / 90.0,
+            min(scores),
+            min(seen),
+            1.0 if clinch else overlap(members[0].xyxy, members[1].xyxy),
+            1.0 if clinch else 0.0,
+            min(m.height_kept for m in members),
+        ],
+        np.float32,
+    )
+
+
+def on_their_feet(m: PersonMotion) -> bool:
+    """Upright and not dropping: someone going down is the fall detector's to judge, so the
+    classifier (which has seen falls beside other people only as generated data) does not call
+    it a fight on its own."""
+    if m.torso_deg is not None:
+        upright = m.torso_deg <= MODEL_MAX_TORSO_DEG
+    else:  # no torso seen: a box wider than tall may be someone lying
+        upright = float(m.xyxy[3] - m.xyxy[1]) >= float(m.xyxy[2] - m.xyxy[0])
+    return upright and m.height_kept >= CLINCH_MIN_HEIGHT_KEPT
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """A pair (or clinch) judged in this frame: who, how close, what they show, what the rules
+    say, and the classifier's score (None without one)."""
+
+    key: tuple[int, ...]
+    members: tuple[PersonMotion, ...]
+    features: dict[str, float | None]
+    rule_violent: bool
+    cues: list[str]
+    score: float | None = None
+
+
 @dataclass
 class _Fight:
     """A fight that raised its event: who, where (union box) and when it was last violent."""
@@ -398,6 +524,8 @@ class _Episode:
     fight: _Fight | None = None
     last_violent: float = -math.inf
     peak: dict[str, float] = field(default_factory=dict)
+    by_rules: int = 0
+    by_model: int = 0
 
 
 def overlap(a: FloatArray, b: FloatArray) -> float:
@@ -411,13 +539,31 @@ def overlap(a: FloatArray, b: FloatArray) -> float:
 
 
 class FightDetector:
-    """Raises `fight` events for pairs (or one merged box) moving violently close together."""
+    """Raises `fight` events for pairs (or one merged box) moving violently close together.
+
+    `scorer` is the learned fight classifier (`cfg.model`); without one, or with the model
+    switched off, the rules decide alone.
+    """
 
     kind = "fight"
 
-    def __init__(self, cfg: FightConfig, zones: tuple[ZoneConfig, ...] = ()) -> None:
+    def __init__(
+        self,
+        cfg: FightConfig,
+        zones: tuple[ZoneConfig, ...] = (),
+        scorer: SequenceScorer | None = None,
+    ) -> None:
         self.cfg = cfg
         self.zones = zones
+        self.scorer = scorer if cfg.model.enabled else None
+        if self.scorer is not None and tuple(self.scorer.features) != FIGHT_FEATURES:
+            raise ValueError(
+                f"fight model {self.scorer.version} was trained on other features "
+                f"({', '.join(self.scorer.features)}); retrain it with `carewatch train fight`"
+            )
+        steps = self.scorer.steps if self.scorer is not None else FIGHT_STEPS
+        step_s = self.scorer.step_s if self.scorer is not None else FIGHT_STEP_S
+        self._steps = StepBuffer(len(FIGHT_FEATURES), steps, step_s)
         self._zone_map: ZoneMap | None = None
         self._episodes: dict[tuple[int, ...], _Episode] = {}
         self._fights: list[_Fight] = []
@@ -433,24 +579,58 @@ class FightDetector:
         calm_s = max(self.cfg.rearm_s, self.cfg.window_s)
         self._fights = [f for f in self._fights if scene.timestamp - f.last_violent < calm_s]
         people = self.people(scene)
-        events: list[BehaviourEvent] = []
-        judged: set[tuple[int, ...]] = set()
+        candidates: list[_Candidate] = []
         for a, b in itertools.combinations(people, 2):
             distance = self.distance(a, b)
             if distance > self.cfg.pair_max_distance_body_heights:
                 continue
             pair = (min(a.track_id, b.track_id), max(a.track_id, b.track_id))
-            judged.add(pair)
-            events.extend(self._judge(pair, self.unswapped(a, b), distance, scene, frame_s))
-        paired = {tid for key in judged for tid in key}
+            candidates.append(self._assess(pair, self.unswapped(a, b), distance, scene))
+        paired = {tid for c in candidates for tid in c.key}
         for p in people:
             if p.track_id not in paired and self._clinch_shape(p):
-                judged.add((p.track_id,))
-                events.extend(self._judge((p.track_id,), (p,), 0.0, scene, frame_s))
+                candidates.append(self._assess((p.track_id,), (p,), 0.0, scene))
+        candidates = self._scored(candidates, scene.timestamp)
+        events: list[BehaviourEvent] = []
+        for c in candidates:
+            events.extend(self._judge(c, scene, frame_s))
+        judged = {c.key for c in candidates}
         for key, episode in self._episodes.items():
             if key not in judged:
                 self._step(episode, scene.timestamp, frame_s, violent=False)
         return events
+
+    def _assess(
+        self,
+        key: tuple[int, ...],
+        members: tuple[PersonMotion, ...],
+        distance: float,
+        scene: Scene,
+    ) -> _Candidate:
+        features = self.features(members, distance, scene)
+        violent, cues = self.violent(members, features)
+        return _Candidate(key, members, features, violent, cues)
+
+    def _scored(self, candidates: list[_Candidate], now: float) -> list[_Candidate]:
+        """The candidates with the classifier's scores (one batched call per frame); every
+        subject with recent steps gets this frame's step, absent where not judged now."""
+        if self.scorer is None:
+            return candidates
+        min_score = self.cfg.min_keypoint_score
+        judged = {c.key for c in candidates}
+        for c in candidates:
+            self._steps.push(c.key, now, pair_vector(c.members, c.features, min_score))
+        for key in self._steps.subjects():
+            if key not in judged:
+                self._steps.push(key, now, None)
+        ready = [c for c in candidates if self._steps.present_steps(c.key) >= MIN_PRESENT_STEPS]
+        if not ready:
+            return candidates
+        windows = np.stack([self._steps.window(c.key) for c in ready])
+        scores = dict(zip([c.key for c in ready], self.scorer.score(windows), strict=True))
+        return [
+            c if c.key not in scores else replace(c, score=float(scores[c.key])) for c in candidates
+        ]
 
     def people(self, scene: Scene) -> list[PersonMotion]:
         """Everyone seen in this frame whose motion can be measured and who is big enough."""
@@ -570,20 +750,25 @@ class FightDetector:
             fired.append("image_motion")
         return body and moving, fired
 
-    def _judge(
-        self,
-        key: tuple[int, ...],
-        members: tuple[PersonMotion, ...],
-        distance: float,
-        scene: Scene,
-        frame_s: float,
-    ) -> list[BehaviourEvent]:
+    def _judge(self, c: _Candidate, scene: Scene, frame_s: float) -> list[BehaviourEvent]:
+        key, members, features, fired = c.key, c.members, c.features, c.cues
         clinch = len(key) == 1
-        features = self.features(members, distance, scene)
-        violent, fired = self.violent(members, features)
+        by_rules = self.cfg.rules and c.rule_violent
+        energy = features["motion_energy"]
+        by_model = (
+            c.score is not None
+            and c.score >= self.cfg.model.threshold
+            and all(on_their_feet(m) for m in members)
+            and (energy is None or energy >= self.cfg.min_motion_energy)
+        )
+        violent = by_rules or by_model
         episode = self._episodes.setdefault(key, _Episode())
         self._step(episode, scene.timestamp, frame_s, violent)
+        if c.score is not None:
+            episode.peak["model_score"] = max(episode.peak.get("model_score", 0.0), c.score)
         if violent:
+            episode.by_rules += by_rules
+            episode.by_model += by_model
             for name, value in features.items():
                 if value is not None and name != "distance_body_heights":
                     episode.peak[name] = max(episode.peak.get(name, -math.inf), value)
@@ -605,6 +790,17 @@ class FightDetector:
         self._fights.append(episode.fight)
         started = episode.started_at if episode.started_at is not None else scene.timestamp
         evidence: dict[str, Any] = {
+            "decided_by": [
+                part
+                for part, frames in (("rules", episode.by_rules), ("model", episode.by_model))
+                if frames
+            ],
+            "rules": {
+                "on": self.cfg.rules,
+                "violent_now": c.rule_violent,
+                "violent_frames": episode.by_rules,
+            },
+            "model": self._model_evidence(c.score, episode),
             "cues": fired,
             "clinch": clinch,
             "tracks_swapped": any(m.swapped for m in members),
@@ -623,11 +819,33 @@ class FightDetector:
                 track_ids=key,
                 started_at=started,
                 detected_at=scene.timestamp,
-                confidence=self._confidence(episode.peak, violent_s, clinch),
+                confidence=self._fused_confidence(episode, violent_s, clinch),
                 zone=self._zone(scene, members),
                 evidence=evidence,
             )
         ]
+
+    def _model_evidence(self, score: float | None, episode: _Episode) -> dict[str, Any]:
+        if self.scorer is None:
+            return {"on": False}
+        return {
+            "on": True,
+            "version": self.scorer.version,
+            "score": None if score is None else round(score, 3),
+            "peak_score": round(episode.peak.get("model_score", 0.0), 3),
+            "threshold": self.cfg.model.threshold,
+            "violent_frames": episode.by_model,
+        }
+
+    def _fused_confidence(self, episode: _Episode, violent_s: float, clinch: bool) -> float:
+        """The rules' confidence when they fired, the classifier's peak score when it did; the
+        mean of the two when both did."""
+        parts = []
+        if episode.by_rules:
+            parts.append(self._confidence(episode.peak, violent_s, clinch))
+        if episode.by_model:
+            parts.append(episode.peak.get("model_score", 0.0))
+        return round(sum(parts) / len(parts), 3) if parts else 0.0
 
     def _ongoing(self, key: tuple[int, ...], xyxy: FloatArray) -> _Fight | None:
         """A fight still going on that shares a person or most of its place with `key`."""
@@ -666,6 +884,7 @@ class FightDetector:
             episode.started_at = None
             episode.fight = None
             episode.peak.clear()
+            episode.by_rules = episode.by_model = 0
 
     def _confidence(self, peak: dict[str, float], violent_s: float, clinch: bool) -> float:
         """0-1: how far the two strongest cues went past their thresholds, how much the pixels
@@ -702,3 +921,6 @@ class FightDetector:
         if gone:
             for key in [k for k in self._episodes if gone.intersection(k)]:
                 del self._episodes[key]
+            for subject in self._steps.subjects():
+                if isinstance(subject, tuple) and gone.intersection(subject):
+                    self._steps.forget(subject)

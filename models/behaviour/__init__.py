@@ -1,0 +1,1 @@
+"""Small learned behaviour classifiers (fights, falls) and their synthetic training data."""
