@@ -194,7 +194,7 @@ def to_markdown(cv: CrossValidation) -> str:
         per_hour += "" if upper is None else f" (≤ {upper:.1f})"
         lines.append(
             f"| {mode} | {s.detected} of {s.positives} | {recall} | {s.false_alarms_normal} "
-            f"({s.false_alarm_clips_normal} clips of {s.normal_clips}) | "
+            f"(in {s.false_alarm_clips_normal} of {s.normal_clips} clips) | "
             f"{s.no_fight_alerted} of {s.no_fight_clips} | {per_hour} |"
         )
     return "\n".join(lines) + "\n"

@@ -6,7 +6,7 @@ Training runs the torch trainer in the export environment that `carewatch models
 
 from __future__ import annotations
 
-import hashlib
+import json
 from pathlib import Path
 
 import numpy as np
@@ -23,11 +23,12 @@ from api.evaluation.cache import CachedClip
 from api.evaluation.harness import ClipLabel
 from api.training.crossval import MODES, cross_validate, to_markdown
 from api.training.dataset import Sample, window_set, windows_of
+from api.training.sources import generated_samples
 from api.training.station import STATION_WEIGHT, station_samples
 from api.training.train import TrainingError, TrainSettings, fit
 from models.acquire import export_env_dir
 from models.behaviour.generator import generate
-from models.behaviour.scorer import default_model_path
+from models.behaviour.scorer import OnnxSequenceScorer, default_model_path, metadata_path
 from tests import pairs
 
 T0 = 1_790_000_000.0
@@ -147,11 +148,18 @@ def test_cli_errors_say_what_is_missing(capsys: pytest.CaptureFixture[str]) -> N
 @needs_torch
 @pytest.mark.slow
 def test_the_shipped_classifier_is_reproduced_by_its_recipe(tmp_path: Path) -> None:
-    """The recipe in the shipped model's metadata writes the same bytes (fixed seeds)."""
-    out = tmp_path / "fight.onnx"
-    assert main(["train", "fight", "--generated", "400", "--out", str(out)]) == 0
+    """The recipe in the shipped model's metadata trains the same classifier (fixed seeds). On
+    the machine that made it the bytes are the same; another CPU may round differently, so
+    the test compares what the two models say about the same windows."""
     shipped = default_model_path("fight")
-    assert (
-        hashlib.sha256(out.read_bytes()).digest() == hashlib.sha256(shipped.read_bytes()).digest()
-    )
+    recipe = json.loads(metadata_path(shipped).read_text())["command"].split()[1:]
+    out = tmp_path / "fight.onnx"
+    assert main([*recipe[: recipe.index("--out")], "--out", str(out)]) == 0
     assert out.with_suffix(".json").exists() and out.with_suffix(".md").exists()
+    config = load_config(None)
+    camera = camera_for_file(config, None)
+    windows = np.concatenate(
+        [windows_of(s, "fight", camera, config) for s in generated_samples("fight", 12, seed=9)]
+    )
+    new, old = OnnxSequenceScorer(out), OnnxSequenceScorer(shipped)
+    assert np.abs(new.score(windows) - old.score(windows)).max() < 0.02
