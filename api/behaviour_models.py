@@ -18,7 +18,7 @@ from vision.behaviours.registry import build_detectors
 from vision.behaviours.sequence import BehaviourModelConfig, SequenceScorer
 from vision.zones import ZoneConfig
 
-LEARNED = ("fight",)
+LEARNED = ("fall", "fight")
 """Behaviours with a learned classifier."""
 
 

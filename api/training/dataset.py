@@ -27,6 +27,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from api.config import AppConfig
+from vision.behaviours.base import BehaviourDetector
+from vision.behaviours.fall import FALL_FEATURES, FALL_STEP_S, FALL_STEPS, FallDetector
 from vision.behaviours.fight import FIGHT_FEATURES, FIGHT_STEP_S, FIGHT_STEPS, FightDetector
 from vision.behaviours.sequence import RecordingScorer
 from vision.config import CameraConfig
@@ -73,16 +75,24 @@ class Sample:
             )
 
 
+SPECS: dict[str, tuple[tuple[str, ...], int, float]] = {
+    "fall": (FALL_FEATURES, FALL_STEPS, FALL_STEP_S),
+    "fight": (FIGHT_FEATURES, FIGHT_STEPS, FIGHT_STEP_S),
+}
+"""Per behaviour with a classifier: the step features, steps per window and step length."""
+
+
 def recording_detector(
     behaviour: str, camera: CameraConfig
-) -> tuple[FightDetector, RecordingScorer]:
+) -> tuple[BehaviourDetector, RecordingScorer]:
     """The behaviour's detector with a recording scorer, configured as `camera` has it."""
-    if behaviour != "fight":
-        raise ValueError(f"no learned classifier for {behaviour!r} (there is one for: fight)")
-    recorder = RecordingScorer("fight", FIGHT_FEATURES, FIGHT_STEPS, FIGHT_STEP_S)
-    cfg = camera.behaviours.fight.model_copy(
-        update={"model": camera.behaviours.fight.model.model_copy(update={"enabled": True})}
-    )
+    if behaviour not in SPECS:
+        raise ValueError(f"no learned classifier for {behaviour!r} (there are: fall, fight)")
+    recorder = RecordingScorer(behaviour, *SPECS[behaviour])
+    section = getattr(camera.behaviours, behaviour)
+    cfg = section.model_copy(update={"model": section.model.model_copy(update={"enabled": True})})
+    if behaviour == "fall":
+        return FallDetector(cfg, camera.zones, recorder), recorder
     return FightDetector(cfg, camera.zones, recorder), recorder
 
 
@@ -216,7 +226,8 @@ def window_set(
             labels.append(1.0 if variant.positive else 0.0)
             weights.append(variant.weight)
             names.append(variant.name)
-    shape = (0, FIGHT_STEPS, len(FIGHT_FEATURES) + 1)
+    features, steps, _ = SPECS[behaviour]
+    shape = (0, steps, len(features) + 1)
     return WindowSet(
         windows=np.concatenate(chunks) if chunks else np.zeros(shape, np.float32),
         bag=np.concatenate(bags) if bags else np.zeros(0, np.int64),

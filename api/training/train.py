@@ -13,19 +13,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from api.training.dataset import WindowSet
+from api.training.dataset import SPECS, WindowSet
 from models.acquire import cache_root, ensure_export_env, export_env_dir
 from models.behaviour.scorer import metadata_path
-from vision.behaviours.fight import FIGHT_FEATURES, FIGHT_STEP_S, FIGHT_STEPS
 
 log = logging.getLogger(__name__)
 
 TRAINER = Path(__file__).resolve().parents[2] / "models" / "behaviour" / "trainer.py"
-
-SPECS: dict[str, tuple[tuple[str, ...], int, float]] = {
-    "fight": (FIGHT_FEATURES, FIGHT_STEPS, FIGHT_STEP_S),
-}
-"""Per behaviour: the step features, steps per window and step length its detector uses."""
 
 
 class TrainingError(RuntimeError):

@@ -29,10 +29,11 @@ def test_the_shipped_classifier_runs_by_default_and_is_shared() -> None:
 
 
 def test_switched_off_means_rules_only() -> None:
-    assert scorers_for(behaviours(enabled=False)) == {}
+    assert "fight" not in scorers_for(behaviours(enabled=False))
     assert fight_of(behaviours(enabled=False)).scorer is None
-    off = BehavioursConfig.model_validate({"fight": {"enabled": False}})
+    off = BehavioursConfig.model_validate({"fight": {"enabled": False}, "fall": {"enabled": False}})
     assert scorers_for(off) == {}
+    assert set(scorers_for(BehavioursConfig())) == {"fall", "fight"}
 
 
 def test_a_trained_classifier_by_path(tmp_path: Path) -> None:

@@ -147,19 +147,20 @@ def test_cli_errors_say_what_is_missing(capsys: pytest.CaptureFixture[str]) -> N
 
 @needs_torch
 @pytest.mark.slow
-def test_the_shipped_classifier_is_reproduced_by_its_recipe(tmp_path: Path) -> None:
+@pytest.mark.parametrize("behaviour", ["fall", "fight"])
+def test_the_shipped_classifier_is_reproduced_by_its_recipe(tmp_path: Path, behaviour: str) -> None:
     """The recipe in the shipped model's metadata trains the same classifier (fixed seeds). On
     the machine that made it the bytes are the same; another CPU may round differently, so
     the test compares what the two models say about the same windows."""
-    shipped = default_model_path("fight")
+    shipped = default_model_path(behaviour)
     recipe = json.loads(metadata_path(shipped).read_text())["command"].split()[1:]
-    out = tmp_path / "fight.onnx"
+    out = tmp_path / f"{behaviour}.onnx"
     assert main([*recipe[: recipe.index("--out")], "--out", str(out)]) == 0
     assert out.with_suffix(".json").exists() and out.with_suffix(".md").exists()
     config = load_config(None)
     camera = camera_for_file(config, None)
     windows = np.concatenate(
-        [windows_of(s, "fight", camera, config) for s in generated_samples("fight", 12, seed=9)]
+        [windows_of(s, behaviour, camera, config) for s in generated_samples(behaviour, 40, seed=9)]
     )
     new, old = OnnxSequenceScorer(out), OnnxSequenceScorer(shipped)
     assert np.abs(new.score(windows) - old.score(windows)).max() < 0.02

@@ -1,4 +1,4 @@
-"""The shipped fight classifier and the ONNX scorer that runs any trained one."""
+"""The shipped classifiers (fall, fight) and the ONNX scorer that runs any trained one."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from models.behaviour.scorer import (
     metadata_path,
 )
 from tests import pairs
+from vision.behaviours.fall import FALL_FEATURES, FALL_STEP_S, FALL_STEPS
 from vision.behaviours.fight import (
     FIGHT_FEATURES,
     FIGHT_STEP_S,
@@ -28,19 +29,28 @@ from vision.behaviours.sequence import RecordingScorer
 SHIPPED = default_model_path("fight")
 
 
-def test_the_shipped_classifier_matches_the_detector() -> None:
-    scorer = OnnxSequenceScorer(SHIPPED)
-    assert scorer.behaviour == "fight"
-    assert scorer.features == FIGHT_FEATURES
-    assert (scorer.steps, scorer.step_s) == (FIGHT_STEPS, FIGHT_STEP_S)
-    assert SHIPPED.stat().st_size < 200_000, "shipped models stay small"
+SPECS = {
+    "fall": (FALL_FEATURES, FALL_STEPS, FALL_STEP_S),
+    "fight": (FIGHT_FEATURES, FIGHT_STEPS, FIGHT_STEP_S),
+}
 
 
-def test_the_shipped_classifier_was_trained_on_generated_data_only() -> None:
-    meta = ModelMetadata.read(metadata_path(SHIPPED))
+@pytest.mark.parametrize("behaviour", sorted(SPECS))
+def test_the_shipped_classifiers_match_their_detectors(behaviour: str) -> None:
+    path = default_model_path(behaviour)
+    scorer = OnnxSequenceScorer(path)
+    assert scorer.behaviour == behaviour
+    assert (scorer.features, scorer.steps, scorer.step_s) == SPECS[behaviour]
+    assert path.stat().st_size < 200_000, "shipped models stay small"
+
+
+@pytest.mark.parametrize("behaviour", sorted(SPECS))
+def test_the_shipped_classifiers_were_trained_on_generated_data_only(behaviour: str) -> None:
+    path = default_model_path(behaviour)
+    meta = ModelMetadata.read(metadata_path(path))
     assert set(meta.extra["data"]["sources"]) == {"generated"}
     assert "no footage of real people" in meta.extra["terms"]
-    card = SHIPPED.with_suffix(".md").read_text()
+    card = path.with_suffix(".md").read_text()
     assert "generated" in card and meta.version in card
 
 

@@ -51,9 +51,10 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from vision.behaviours import posefeatures as pf
+from vision.behaviours.sequence import BehaviourModelConfig, SequenceScorer, StepBuffer
 from vision.configbase import StrictModel
 from vision.types import BehaviourEvent, Scene, Track, TrackPoint
 from vision.zones import ZoneConfig, ZoneMap
@@ -284,6 +285,32 @@ class FallConfig(StrictModel):
         description="Hips moving slower than this (median) counts as lying still, for person_down.",
     )
 
+    # -- rules and the learned classifier --
+    rules: bool = Field(
+        True,
+        description=(
+            "Whether the rules decide a descent to the floor was a fall (not too slow, not "
+            "controlled); off: the learned classifier alone decides (the rules still find who "
+            "went down)."
+        ),
+    )
+    model: BehaviourModelConfig = Field(
+        default_factory=BehaviourModelConfig,
+        description=(
+            "The learned fall classifier over the last 3 s of the person: a descent to the "
+            "floor is a fall when the rules or the classifier say so (never in a bed zone)."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _something_decides(self) -> FallConfig:
+        if self.enabled and not self.rules and not self.model.enabled:
+            raise ValueError(
+                "rules and model are both off, so no fall would ever be raised; "
+                "set enabled: false to switch fall detection off"
+            )
+        return self
+
 
 State = Literal["upright", "falling", "down", "fallen", "lying"]
 """upright: judged for drops; falling: dropped, not yet on the floor; down: on the floor (seen
@@ -296,6 +323,28 @@ UPRIGHT_ASPECT = 0.8
 FULL_TRUNK = 0.7
 """A trunk at least this fraction of its standing length (shoulders to hips) is not
 foreshortened: not lying towards or away from the camera."""
+FALL_FEATURES = (
+    "head_low",
+    "hip_low",
+    "top_low",
+    "torso_lean",
+    "torso_seen",
+    "aspect_log",
+    "height_ratio",
+    "whole",
+    "border",
+    "levels_known",
+)
+"""What the learned fall classifier sees of a person at each step (`person_vector`): head, hips
+and box top below their upright levels of the last 3 s (body heights), torso lean, box shape and
+height against the person's size, whether the whole body is seen or cut by the frame."""
+
+FALL_STEPS = 15
+FALL_STEP_S = 0.2
+"""The fall classifier's window: 15 steps 0.2 s apart (3 s, newest last)."""
+
+LEVELS_WINDOW_S = 3.0
+
 REPORTED_MEMORY_S = 3600.0
 """How long a reported person's last spot is remembered (unless someone stands up there)."""
 SEATED_HEAD_DROP = 0.65
@@ -371,6 +420,7 @@ class _Person:
     """Fall state of one person: usually one track, but an id change can hand it on."""
 
     track_id: int
+    serial: int = 0
     obs: deque[_Obs] = field(default_factory=lambda: deque(maxlen=300))
     upright: deque[_Obs] = field(default_factory=lambda: deque(maxlen=300))
     state: State = "upright"
@@ -409,6 +459,33 @@ class _Person:
             self.stand_torso_len = _median([u.torso_len for u in recent])
 
 
+def person_vector(p: _Person, o: _Obs) -> npt.NDArray[np.float32]:
+    """The classifier's step vector (`FALL_FEATURES`) of person `p` observed as `o`."""
+    ref = p.ref if p.ref > 0 else o.size
+    recent = [u for u in p.upright if o.t - LEVELS_WINDOW_S <= u.t <= o.t]
+    levels = [_median([getattr(u, k) for u in recent]) for k in ("head_y", "hip_y", "top_y")]
+
+    def low(value: float, level: float) -> float:
+        return 0.0 if math.isnan(value) or math.isnan(level) or ref <= 0 else (value - level) / ref
+
+    torso_seen = not math.isnan(o.torso_deg)
+    return np.array(
+        [
+            low(o.head_y, levels[0]),
+            low(o.hip_y, levels[1]),
+            low(o.top_y, levels[2]),
+            o.torso_deg / 90.0 if torso_seen else 0.0,
+            1.0 if torso_seen else 0.0,
+            math.log(o.aspect) if o.aspect > 0 else 0.0,
+            o.height / ref if ref > 0 else 0.0,
+            1.0 if o.whole else 0.0,
+            1.0 if o.border else 0.0,
+            0.0 if math.isnan(levels[2]) else 1.0,
+        ],
+        np.float32,
+    )
+
+
 class FallDetector:
     """Falls (`fall`) and people found lying on the floor (`person_down`) on one camera.
 
@@ -419,9 +496,24 @@ class FallDetector:
 
     kind = "fall"
 
-    def __init__(self, cfg: FallConfig, zones: tuple[ZoneConfig, ...] = ()) -> None:
+    def __init__(
+        self,
+        cfg: FallConfig,
+        zones: tuple[ZoneConfig, ...] = (),
+        scorer: SequenceScorer | None = None,
+    ) -> None:
         self.cfg = cfg
         self.zones = zones
+        self.scorer = scorer if cfg.model.enabled else None
+        if self.scorer is not None and tuple(self.scorer.features) != FALL_FEATURES:
+            raise ValueError(
+                f"fall model {self.scorer.version} was trained on other features "
+                f"({', '.join(self.scorer.features)}); retrain it with `carewatch train fall`"
+            )
+        steps = self.scorer.steps if self.scorer is not None else FALL_STEPS
+        step_s = self.scorer.step_s if self.scorer is not None else FALL_STEP_S
+        self._steps = StepBuffer(len(FALL_FEATURES), steps, step_s)
+        self._serial = 0
         self._zone_map: ZoneMap | None = None
         self._people: dict[int, _Person] = {}
         self._orphans: list[_Person] = []
@@ -439,8 +531,10 @@ class FallDetector:
             if p is not None and p.state in ("falling", "down"):
                 p.lost = True
                 self._orphans.append(p)
-            elif p is not None and p.person_down_sent and p.obs:
-                self._reported.append(p.last)
+            elif p is not None:
+                self._steps.forget(p.serial)
+                if p.person_down_sent and p.obs:
+                    self._reported.append(p.last)
 
         tracks = scene.seen_now()
         seen = {
@@ -463,11 +557,15 @@ class FallDetector:
             o = seen.get(tid)
             if o is not None:
                 p.obs.append(o)
+            if self.scorer is not None:
+                vector = None if o is None else person_vector(p, o)
+                self._steps.push(p.serial, scene.timestamp, vector)
             events.extend(self._step(p, o, scene, seen))
         for p in list(self._orphans):
             events.extend(self._step(p, None, scene, seen))
             if p.state not in ("falling", "down") or scene.timestamp - p.last.t > c.max_vanished_s:
                 self._orphans.remove(p)
+                self._steps.forget(p.serial)
                 if p.person_down_sent:
                     self._reported.append(p.last)
         return events
@@ -494,7 +592,8 @@ class FallDetector:
             and o.size <= 1.25 * p.ref
         ]
         if not candidates:
-            return _Person(track.track_id)
+            self._serial += 1
+            return _Person(track.track_id, serial=self._serial)
         p = min(
             candidates,
             key=lambda q: (
@@ -830,18 +929,29 @@ class FallDetector:
             p.cues.add("seated")
         return self._conclude(p, scene)
 
+    def _model_score(self, p: _Person) -> float | None:
+        """The classifier's score of the person's last window (None without a classifier)."""
+        if self.scorer is None or self._steps.present_steps(p.serial) < 2:
+            return None
+        return float(self.scorer.score(self._steps.window(p.serial)[None])[0])
+
     def _conclude(self, p: _Person, scene: Scene) -> list[BehaviourEvent]:
-        """Down long enough: a fall, unless the descent was controlled or they are in bed."""
+        """Down long enough: a fall, unless the descent was controlled or they are in bed (the
+        rules' verdict), or the classifier says so; never in bed."""
         c = self.cfg
         descent_s = p.landed - p.fall_start
         bed = self._in_bed(p.last, scene.frame_size)
-        if descent_s > c.max_descent_s or self._controlled(p) or bed is not None:
+        score = self._model_score(p)
+        by_rules = c.rules and descent_s <= c.max_descent_s and not self._controlled(p)
+        by_model = score is not None and score >= c.model.threshold
+        if bed is not None or not (by_rules or by_model):
             log.debug(
-                "camera %s: track %d is lying, not fallen (descent %.1f s, bed %s)",
+                "camera %s: track %d is lying, not fallen (descent %.1f s, bed %s, model %s)",
                 scene.camera_id,
                 p.track_id,
                 descent_s,
                 bed.name if bed else None,
+                score,
             )
             p.state = "lying"
             p.up_since = math.nan
@@ -869,6 +979,9 @@ class FallDetector:
                 detected_at=scene.timestamp,
                 confidence=round(min(1.0, confidence), 3),
                 evidence={
+                    "decided_by": [k for k, v in (("rules", by_rules), ("model", by_model)) if v],
+                    "rules": {"on": c.rules, "fall": by_rules},
+                    "model": self._model_evidence(score),
                     "peak_drop_speed_body_heights_s": round(p.peak_speed, 3),
                     "torso_angle_deg": None if p.peak_torso < 0 else round(p.peak_torso, 1),
                     "time_to_ground_s": round(descent_s, 3),
@@ -881,6 +994,16 @@ class FallDetector:
                 },
             )
         ]
+
+    def _model_evidence(self, score: float | None) -> dict[str, object]:
+        if self.scorer is None:
+            return {"on": False}
+        return {
+            "on": True,
+            "version": self.scorer.version,
+            "score": None if score is None else round(score, 3),
+            "threshold": self.cfg.model.threshold,
+        }
 
     def _thresholds(self) -> dict[str, float]:
         c = self.cfg

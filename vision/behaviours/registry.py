@@ -26,7 +26,7 @@ def build_detectors(
     scorers = scorers or {}
     detectors: list[BehaviourDetector] = []
     if cfg.fall.enabled:
-        detectors.append(FallDetector(cfg.fall, zones))
+        detectors.append(FallDetector(cfg.fall, zones, scorers.get("fall")))
     if cfg.fight.enabled:
         detectors.append(FightDetector(cfg.fight, zones, scorers.get("fight")))
     if cfg.wandering.enabled:
