@@ -110,6 +110,36 @@ def test_operator_tunes_a_threshold_tries_it_applies_and_restores(
             restore(page, original["version"])
 
 
+def test_operator_tunes_the_fight_classifier_threshold(page_as: PageAs, station: Station) -> None:
+    """A learned classifier's settings are a nested section (`fight.model`): shown as their own
+    rows with the behaviour's defaults, sent as a nested partial document."""
+    page = page_as("operator")
+    page.goto(f"{station.url}/#/tuning?camera={CAMERA}")
+    original = active(page)
+    model = original["document"]["behaviours"]["fight"]["model"]
+    try:
+        page.get_by_test_id("behaviour-fight").locator("summary").click()
+        field = page.get_by_test_id("setting-fight.model.threshold")
+        expect(field).to_have_value(str(model["threshold"]))
+        expect(page.locator("#tun-set-fight-model-threshold-desc")).to_contain_text("default 0.3")
+        expect(page.get_by_test_id("setting-fall.model.threshold")).to_be_visible()
+        field.fill("0.45")
+        expect(page.get_by_test_id("changed-fight")).to_have_text("1")
+        page.get_by_test_id("apply-comment").fill("browser test: classifier threshold")
+        page.get_by_test_id("apply").click()
+        expect(page.get_by_test_id("active-version")).not_to_have_text(
+            f"Active version {original['version']}"
+        )
+        now = active(page)
+        assert now["document"]["behaviours"]["fight"]["model"] == {**model, "threshold": 0.45}
+        expect(page.get_by_test_id(f"version-{now['version']}")).to_contain_text(
+            "fight.model.threshold"
+        )
+    finally:
+        if active(page)["document"] != original["document"] and original["version"]:
+            restore(page, original["version"])
+
+
 def test_operator_draws_and_deletes_zones(page_as: PageAs, station: Station) -> None:
     page = page_as("operator")
     page.goto(f"{station.url}/#/tuning?camera={CAMERA}")

@@ -38,6 +38,11 @@ Hard negatives and what keeps them quiet:
 
 A separate, lower-severity `person_down` event reports someone seen lying still outside bed zones
 for `person_down_after_s` without a fall having been seen (someone found on the floor).
+
+A learned classifier (`model`, docs/BEHAVIOUR_MODELS.md) gives a second opinion on each descent
+the rules found: over the person's last 3 s (`person_vector` per analysed frame) it may call a
+fall what the rules called too slow or controlled. A fall when the rules or the classifier say so,
+never in a bed zone; the evidence says which.
 """
 
 from __future__ import annotations
@@ -295,7 +300,7 @@ class FallConfig(StrictModel):
         ),
     )
     model: BehaviourModelConfig = Field(
-        default_factory=BehaviourModelConfig,
+        default=BehaviourModelConfig(),
         description=(
             "The learned fall classifier over the last 3 s of the person: a descent to the "
             "floor is a fall when the rules or the classifier say so (never in a bed zone)."

@@ -27,6 +27,11 @@ torso, a box that has not dropped (a fall also makes one wide, fast box) and `cl
 of it. People on the floor are measured against the longer side of their box, so lying does not
 inflate their speeds.
 
+A learned classifier (`model`, docs/BEHAVIOUR_MODELS.md) scores the last 1.6 s of every pair
+(`pair_vector` per analysed frame, one batched call): a frame is also violent when its score
+reaches `model.threshold` while pixels move and both people are on their feet. The evidence says
+whether the rules, the classifier or both decided.
+
 Everything is in seconds of `Scene.timestamp`, so 5 and 10 analysed frames a second see the same
 motion. docs/EVALUATION.md has what this reaches on real footage and why the defaults are these.
 """
@@ -269,7 +274,7 @@ class FightConfig(StrictModel):
         ),
     )
     model: BehaviourModelConfig = Field(
-        default_factory=lambda: BehaviourModelConfig(threshold=0.3),
+        default=BehaviourModelConfig(threshold=0.3),
         description=(
             "The learned fight classifier over 1.6 s of a pair's motion: a frame is violent when "
             "the rules or the classifier say so (threshold 0.3 for the shipped classifier: "

@@ -49,6 +49,9 @@ const NAMES = {
   "fall.person_down": ["Report a person down without a fall", "报告未见跌倒的倒地者"],
   "fall.person_down_after_s": ["Report a person down after", "倒地报告时限"],
   "fall.still_max_body_heights_s": ["Lying still: hips slower than", "静止躺卧的速度上限"],
+  "fall.rules": ["Rules judge falls", "规则判断跌倒"],
+  "fall.model.enabled": ["Learned classifier judges falls", "学习模型判断跌倒"],
+  "fall.model.threshold": ["Classifier score for a fall", "判为跌倒的模型分数"],
   "fight.enabled": ["Detect fights", "检测打架"],
   "fight.pair_max_distance_body_heights": ["Pair distance", "两人配对距离"],
   "fight.min_keypoint_score": ["Minimum joint score", "关节最低置信度"],
@@ -69,6 +72,9 @@ const NAMES = {
   "fight.clinch_motion_energy": ["Clinch image motion", "扭打画面运动量"],
   "fight.clinch_min_cues": ["Clinch cues needed", "扭打所需线索数"],
   "fight.clinch_confirm_s": ["Clinch confirm time", "扭打确认时间"],
+  "fight.rules": ["Rules judge fights", "规则判断打架"],
+  "fight.model.enabled": ["Learned classifier judges fights", "学习模型判断打架"],
+  "fight.model.threshold": ["Classifier score for a fight", "判为打架的模型分数"],
   "wandering.enabled": ["Detect wandering", "检测徘徊"],
   "wandering.events": ["Events reported", "报告的事件"],
   "wandering.zone_grace_s": ["Zone grace time", "区域宽限时间"],
@@ -246,18 +252,35 @@ function describe(prop) {
   return null;
 }
 
-/** The settings of each behaviour from GET /api/behaviours/schema. */
+/** The settings of each behaviour from GET /api/behaviours/schema. A nested section (a learned
+ *  classifier's `model`) shows as dotted keys, `model.threshold`, with the parent's defaults. */
 function settingsOf(schema) {
   const root = schema.behaviours;
+  const defOf = (prop) => root.$defs?.[(prop?.$ref || prop?.allOf?.[0]?.$ref || "").split("/").pop()];
   const out = {};
   for (const b of BEHAVIOURS) {
-    const ref = root.properties?.[b]?.$ref || "";
-    const section = root.$defs?.[ref.split("/").pop()] || { properties: {} };
-    out[b] = Object.entries(section.properties)
-      .map(([key, prop]) => ({ key, path: `${b}.${key}`, ...describe(prop) }))
-      .filter((s) => s.kind);
+    const section = defOf(root.properties?.[b]) || { properties: {} };
+    out[b] = Object.entries(section.properties).flatMap(([key, prop]) => {
+      const nested = defOf(prop);
+      if (!nested) return [{ key, path: `${b}.${key}`, ...describe(prop) }];
+      return Object.entries(nested.properties).map(([sub, p]) => ({
+        key: `${key}.${sub}`, path: `${b}.${key}.${sub}`,
+        ...describe({ ...p, default: prop.default?.[sub] ?? p.default }),
+      }));
+    }).filter((s) => s.kind);
   }
   return out;
+}
+
+/** `obj` at a dotted key (`model.threshold`). */
+const at = (obj, key) => key.split(".").reduce((o, k) => o?.[k], obj);
+
+/** `value` put at a dotted key of `obj`, making the sections on the way. */
+function putAt(obj, key, value) {
+  const parts = key.split(".");
+  let o = obj;
+  for (const k of parts.slice(0, -1)) o = o[k] ||= {};
+  o[parts[parts.length - 1]] = value;
 }
 
 function valueText(value, setting) {
@@ -364,7 +387,7 @@ page({
 
     // ------------------------------------------------------------------ the settings form
     function settingRow(b, s) {
-      const id = `tun-set-${b}-${s.key}`;
+      const id = `tun-set-${b}-${s.key.replaceAll(".", "-")}`;
       const descId = `${id}-desc`;
       const testid = `setting-${s.path}`;
       const unit = unitOf(s.key);
@@ -433,7 +456,7 @@ page({
       }
     }
 
-    const current = (f) => profile?.document?.behaviours?.[f.behaviour]?.[f.setting.key];
+    const current = (f) => at(profile?.document?.behaviours?.[f.behaviour], f.setting.key);
 
     function fillForm() {
       for (const f of fields) f.set(current(f));
@@ -447,7 +470,7 @@ page({
         const was = current(f);
         const changed = Array.isArray(value) ? !same([...value].sort(), [...(was || [])].sort()) : !same(value, was);
         f.row.classList.toggle("changed", changed);
-        if (changed) (out[f.behaviour] ||= {})[f.setting.key] = value;
+        if (changed) putAt((out[f.behaviour] ||= {}), f.setting.key, value);
       }
       return out;
     }
