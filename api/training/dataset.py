@@ -4,8 +4,8 @@ A *sample* is one clip's perception (per frame: timestamp, poses, motion thumbna
 clip-level label: whether it holds the behaviour. Samples come from three places, all turned into
 the same `Sample`:
 
-- clips of a labels.csv (the evaluation harness's cached perception; `labelled_samples`),
-- the procedural generator (`models.behaviour.generator`; `generated_samples`),
+- clips of a labels.csv (the evaluation harness's cached perception; `sources.labelled_samples`),
+- the procedural generator (`models.behaviour.generator`; `sources.generated_samples`),
 - the station's own alerts that staff resolved as a real incident or a false alarm, from the
   skeletons stored beside each alert clip (`api.training.station`).
 
@@ -44,8 +44,7 @@ FLIP = np.array([0, 2, 1, 4, 3, 6, 5, 8, 7, 10, 9, 12, 11, 14, 13, 16, 15])
 class Sample:
     """One clip's perception and whether it holds the behaviour (`positive`).
 
-    `weight` scales its say in training (a station's own resolved alerts count more);
-    `group` keeps augmented copies of one clip in one cross-validation fold.
+    `weight` scales its say in training (a station's own resolved alerts count more).
     """
 
     name: str
@@ -56,7 +55,6 @@ class Sample:
     poses: tuple[Poses, ...]
     thumbs: np.ndarray
     source: str
-    group: str = ""
     weight: float = 1.0
 
     def perceptions(self, camera_id: str, analysis_fps: float | None) -> Iterator[Perception]:
@@ -169,7 +167,6 @@ def augmented(sample: Sample, rng: np.random.Generator, copy: int) -> Sample:
         timestamps=times,
         poses=tuple(poses[start:]),
         thumbs=np.ascontiguousarray(thumbs[start:]),
-        group=sample.group or sample.name,
     )
 
 
