@@ -1998,6 +1998,13 @@ def _runs(rng: Rng, n: int, rate: float, run: float) -> npt.NDArray[np.bool_]:
     return out
 
 
+def _capsule_ends(values: F64, joints: npt.NDArray[np.int64], mid: tuple[int, int]) -> F64:
+    """One end of every body capsule, (people, n, capsules[, 2]): the limb segments' joints,
+    then the trunk's end (the midpoint of shoulders or of hips), then the head centre."""
+    middle = ((values[:, :, mid[0]] + values[:, :, mid[1]]) / 2)[:, :, None]
+    return np.concatenate([values[:, :, joints], middle, values[:, :, [_HEAD_CENTRE]]], axis=2)
+
+
 def _occlusion(
     pix: F64, depth: F64, scale: F64, occluder: tuple[float, float, float, float] | None
 ) -> F64:
@@ -2006,38 +2013,8 @@ def _occlusion(
     people, n = pix.shape[:2]
     a_idx = np.array([s[0] for s in _SEGMENTS])
     b_idx = np.array([s[1] for s in _SEGMENTS])
-    ends_a = np.concatenate(
-        [
-            pix[:, :, a_idx],
-            ((pix[:, :, 5] + pix[:, :, 6]) / 2)[:, :, None],
-            pix[:, :, [_HEAD_CENTRE]],
-        ],
-        axis=2,
-    )
-    ends_b = np.concatenate(
-        [
-            pix[:, :, b_idx],
-            ((pix[:, :, 11] + pix[:, :, 12]) / 2)[:, :, None],
-            pix[:, :, [_HEAD_CENTRE]],
-        ],
-        axis=2,
-    )
-    dep_a = np.concatenate(
-        [
-            depth[:, :, a_idx],
-            ((depth[:, :, 5] + depth[:, :, 6]) / 2)[:, :, None],
-            depth[:, :, [_HEAD_CENTRE]],
-        ],
-        axis=2,
-    )
-    dep_b = np.concatenate(
-        [
-            depth[:, :, b_idx],
-            ((depth[:, :, 11] + depth[:, :, 12]) / 2)[:, :, None],
-            depth[:, :, [_HEAD_CENTRE]],
-        ],
-        axis=2,
-    )
+    ends_a, dep_a = _capsule_ends(pix, a_idx, (5, 6)), _capsule_ends(depth, a_idx, (5, 6))
+    ends_b, dep_b = _capsule_ends(pix, b_idx, (11, 12)), _capsule_ends(depth, b_idx, (11, 12))
     radius = _RADII[None, None, :] * scale[:, :, None]  # (people, n, 10)
     # capsules of everyone: (n, C, ...)
     c_a = ends_a.transpose(1, 0, 2, 3).reshape(n, -1, 2)
