@@ -134,7 +134,7 @@ def _runner(request: Request) -> Runner | None:
     return runner
 
 
-def _unprocessable(problems: Sequence[Problem], where: str) -> HTTPException:
+def unprocessable(problems: Sequence[Problem], where: str) -> HTTPException:
     """422 shaped like FastAPI's own validation errors, with the dotted key path added."""
     return HTTPException(
         422,
@@ -150,7 +150,9 @@ def _unprocessable(problems: Sequence[Problem], where: str) -> HTTPException:
     )
 
 
-def _current(db: Session, request: Request, camera_id: str) -> tuple[CameraProfile | None, Any]:
+def active_document(
+    db: Session, request: Request, camera_id: str
+) -> tuple[CameraProfile | None, Any]:
     """The active version and its document; for a running camera without stored profiles,
     (None, its configuration's document). 404 for an unknown camera."""
     row = active_profile(db, camera_id)
@@ -184,11 +186,11 @@ def _save(
 ) -> dict[str, Any] | None:
     """Store `document` as the next version, audit, commit, apply to the running camera.
     None when it equals the active document (nothing stored)."""
-    row, current = _current(db, request, camera_id)
+    row, current = active_document(db, request, camera_id)
     try:
         normal = normalise(document)
     except ProfileError as exc:
-        raise _unprocessable(exc.problems, where) from None
+        raise unprocessable(exc.problems, where) from None
     if restored_from is None and current is not None and not diff(current, normal):
         return None
     try:
@@ -223,7 +225,7 @@ def _save(
 
 
 def _unchanged(db: Session, request: Request, camera_id: str) -> dict[str, Any]:
-    row, current = _current(db, request, camera_id)
+    row, current = active_document(db, request, camera_id)
     data = _profile_or_config(camera_id, row, current)
     return {**data, "applied": False}
 
@@ -248,7 +250,7 @@ def _profile_or_config(camera_id: str, row: CameraProfile | None, current: Any) 
 def get_profile(camera_id: CameraId, db: DB, request: Request) -> dict[str, Any]:
     """The active profile: `version` (null for a running camera whose settings were never
     stored), `document` (`behaviours` and `zones`), who made it, when, and what it changed."""
-    row, current = _current(db, request, camera_id)
+    row, current = active_document(db, request, camera_id)
     return _profile_or_config(camera_id, row, current)
 
 
@@ -263,7 +265,7 @@ def list_profiles(
 ) -> dict[str, Any]:
     """The history, newest first: each version's `changes` (path, old, new), `comment`,
     `created_by`, `created_at`, `restored_from` and whether it is `active`."""
-    row, _ = _current(db, request, camera_id)
+    row, _ = active_document(db, request, camera_id)
     where = CameraProfile.camera_id == camera_id
     total = db.scalar(select(func.count()).select_from(CameraProfile).where(where)) or 0
     rows = db.scalars(
@@ -285,7 +287,7 @@ def list_profiles(
 @router.get("/profiles/{version}", dependencies=[guard])
 def get_version(camera_id: CameraId, version: Version, db: DB, request: Request) -> dict[str, Any]:
     """One stored version with its document."""
-    row, _ = _current(db, request, camera_id)
+    row, _ = active_document(db, request, camera_id)
     found = profile_version(db, camera_id, version)
     if found is None:
         raise HTTPException(404, f"camera {camera_id} has no profile version {version}")
@@ -307,7 +309,7 @@ def change_profile(
 ) -> dict[str, Any]:
     """Change behaviour settings and/or zones: a new version (201) that becomes active and is
     applied to the running camera at once (`applied`). 422 names each invalid key."""
-    _, current = _current(db, request, camera_id)
+    _, current = active_document(db, request, camera_id)
     zones = None if body.zones is None else [z.model_dump(mode="json") for z in body.zones]
     document = updated(current or {}, body.behaviours, zones)
     saved = _save(
@@ -337,7 +339,7 @@ def restore_profile(
 ) -> dict[str, Any]:
     """Bring back an earlier version: a new version with the same document (`restored_from`
     names the old one), active and applied at once."""
-    _current(db, request, camera_id)
+    active_document(db, request, camera_id)
     old = profile_version(db, camera_id, version)
     if old is None:
         raise HTTPException(404, f"camera {camera_id} has no profile version {version}")
@@ -360,7 +362,7 @@ def restore_profile(
 @router.get("/zones", dependencies=[guard])
 def get_zones(camera_id: CameraId, db: DB, request: Request) -> dict[str, Any]:
     """The camera's zones in the active profile (relative 0-1 polygons, types, time windows)."""
-    row, current = _current(db, request, camera_id)
+    row, current = active_document(db, request, camera_id)
     return {
         "camera_id": camera_id,
         "version": None if row is None else row.version,
@@ -378,7 +380,7 @@ def put_zones(
 ) -> dict[str, Any]:
     """Replace the zone list: a new profile version (the behaviour settings stay), active and
     applied at once; `changed` is false (and no version is made) when the zones are the same."""
-    _, current = _current(db, request, camera_id)
+    _, current = active_document(db, request, camera_id)
     zones = [z.model_dump(mode="json") for z in body.zones]
     saved = _save(
         db,

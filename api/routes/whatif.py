@@ -14,7 +14,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from alerts.service import AlertService
 from api.db import DB
 from api.profiles import ProfileError, updated, validate
-from api.routes.profiles import MAX_ZONES, CameraId, _current, _unprocessable, finite_json
+from api.routes.profiles import (
+    MAX_ZONES,
+    CameraId,
+    active_document,
+    finite_json,
+    unprocessable,
+)
 from api.security import Principal, require
 from api.whatif import what_if
 from vision.behaviours.config import BehavioursConfig
@@ -67,7 +73,7 @@ def whatif(
     replayed alert with `fired_before`/`fired_after`, and `skipped` each alert that could not be
     replayed (`id`, `reason`). It can show detections lost and false alarms removed, not new
     detections elsewhere. Changes nothing."""
-    _, current = _current(db, request, camera_id)
+    _, current = active_document(db, request, camera_id)
     zones = None if body.zones is None else [z.model_dump(mode="json") for z in body.zones]
     try:
         before = validate(current or {})
@@ -78,7 +84,7 @@ def whatif(
     try:
         after = validate(updated(current or {}, body.behaviours, zones))
     except ProfileError as exc:
-        raise _unprocessable(exc.problems, "body") from None
+        raise unprocessable(exc.problems, "body") from None
     service: AlertService | None = request.app.state.alerts
     if service is None:
         raise HTTPException(503, "this service keeps no alerts")
