@@ -230,10 +230,7 @@ def run(args: argparse.Namespace, config: AppConfig, camera: CameraConfig) -> in
     if not samples:
         raise ValueError("nothing to train on: give --generated N, --labels or --station")
     real = [s for s in samples if not s.source.startswith("generated")]
-    generated = [s for s in samples if s.source.startswith("generated")]
-    data = window_set(real, behaviour, camera, config, copies=args.copies, seed=args.seed)
-    plain = window_set(generated, behaviour, camera, config)
-    data = merge(data, plain)
+    data = window_set(samples, behaviour, camera, config, copies=args.copies, seed=args.seed)
     out = args.out or Path(config.server.data_dir) / "models" / f"{behaviour}.onnx"
     figures = fit(data, out, settings)
     digest = hashlib.sha256(out.read_bytes()).hexdigest()[:8]
@@ -270,25 +267,6 @@ def run(args: argparse.Namespace, config: AppConfig, camera: CameraConfig) -> in
     if args.json:
         args.json.write_text(json.dumps(full, indent=2))
     return 0
-
-
-def merge(a: Any, b: Any) -> Any:
-    """Two window sets as one (bag numbers of `b` after those of `a`)."""
-    import numpy as np
-
-    from api.training.dataset import WindowSet
-
-    if len(b.bag_label) == 0:
-        return a
-    if len(a.bag_label) == 0:
-        return b
-    return WindowSet(
-        windows=np.concatenate([a.windows, b.windows]),
-        bag=np.concatenate([a.bag, b.bag + len(a.bag_label)]),
-        bag_label=np.concatenate([a.bag_label, b.bag_label]),
-        bag_weight=np.concatenate([a.bag_weight, b.bag_weight]),
-        bag_names=a.bag_names + b.bag_names,
-    )
 
 
 def compare_markdown(result: dict[str, dict[str, Any]], behaviour: str) -> str:

@@ -26,11 +26,10 @@ from api.config import AppConfig
 from api.evaluation.cache import CachedClip
 from api.evaluation.harness import ClipLabel, ClipRun, run_loaded
 from api.evaluation.scoring import BehaviourScore, score
-from api.training.dataset import Sample, WindowSet, augmented, windows_of
+from api.training.dataset import Bag, Sample, WindowSet, bag_of, collect, variants
 from api.training.sources import from_cached
 from api.training.train import TrainSettings, fit, write_metadata
 from vision.config import CameraConfig
-from vision.types import FloatArray
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +77,7 @@ def stratified_folds(labels: Sequence[ClipLabel], k: int, behaviour: str, seed: 
 
 
 class WindowCache:
-    """Each sample's training windows (the sample and its augmented copies), made once."""
+    """Each sample's bags (the sample and its augmented copies), made once for all folds."""
 
     def __init__(
         self, behaviour: str, camera: CameraConfig, config: AppConfig, copies: int, seed: int
@@ -86,42 +85,20 @@ class WindowCache:
         self.behaviour, self.camera, self.config = behaviour, camera, config
         self.copies = copies
         self.rng = np.random.default_rng(seed)
-        self._made: dict[str, list[tuple[FloatArray, float, float]]] = {}
+        self._made: dict[str, list[Bag]] = {}
 
-    def of(self, sample: Sample) -> list[tuple[FloatArray, float, float]]:
+    def of(self, sample: Sample) -> list[Bag]:
         made = self._made.get(sample.name)
         if made is None:
-            # Generated clips vary by construction; only real ones get augmented copies (as in
-            # `carewatch train`, so 0 folds reproduces a model trained on generated data alone).
-            n = 0 if sample.source.startswith("generated") else self.copies
-            variants = [sample, *(augmented(sample, self.rng, k) for k in range(1, n + 1))]
             made = [
-                (
-                    windows_of(v, self.behaviour, self.camera, self.config),
-                    1.0 if v.positive else 0.0,
-                    v.weight,
-                )
-                for v in variants
+                bag_of(v, self.behaviour, self.camera, self.config)
+                for v in variants(sample, self.rng, self.copies)
             ]
             self._made[sample.name] = made
         return made
 
     def window_set(self, samples: Sequence[Sample]) -> WindowSet:
-        chunks, bags, labels, weights, names = [], [], [], [], []
-        for s in samples:
-            for windows, label, weight in self.of(s):
-                bags.append(np.full(len(windows), len(labels), np.int64))
-                chunks.append(windows)
-                labels.append(label)
-                weights.append(weight)
-                names.append(s.name)
-        return WindowSet(
-            windows=np.concatenate(chunks),
-            bag=np.concatenate(bags),
-            bag_label=np.array(labels, np.float32),
-            bag_weight=np.array(weights, np.float32),
-            bag_names=tuple(names),
-        )
+        return collect((b for s in samples for b in self.of(s)), self.behaviour)
 
 
 def cross_validate(

@@ -21,7 +21,7 @@ faster or slower, started at another analysed frame.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -193,6 +193,45 @@ class WindowSet:
         )
 
 
+@dataclass(frozen=True)
+class Bag:
+    """One sample's windows and its label: what multiple-instance training learns from."""
+
+    name: str
+    windows: FloatArray
+    label: float
+    weight: float
+
+
+def variants(sample: Sample, rng: np.random.Generator, copies: int) -> list[Sample]:
+    """`sample` and `copies` augmented copies of it; generated clips vary by construction and
+    get none (so a model trained on generated data alone does not depend on `copies`)."""
+    n = 0 if sample.source.startswith("generated") else copies
+    return [sample, *(augmented(sample, rng, k) for k in range(1, n + 1))]
+
+
+def bag_of(sample: Sample, behaviour: str, camera: CameraConfig, config: AppConfig) -> Bag:
+    windows = windows_of(sample, behaviour, camera, config)
+    return Bag(sample.name, windows, 1.0 if sample.positive else 0.0, sample.weight)
+
+
+def collect(bags: Iterable[Bag], behaviour: str) -> WindowSet:
+    """The bags as one window set; a bag with no window (nobody judged) still counts for nothing
+    but is listed, so positives the detector cannot see are visible in the figures."""
+    listed = list(bags)
+    features, steps, _ = SPECS[behaviour]
+    empty = np.zeros((0, steps, len(features) + 1), np.float32)
+    return WindowSet(
+        windows=np.concatenate([empty, *(b.windows for b in listed)]),
+        bag=np.concatenate(
+            [np.zeros(0, np.int64), *(np.full(len(b.windows), i) for i, b in enumerate(listed))]
+        ).astype(np.int64),
+        bag_label=np.array([b.label for b in listed], np.float32),
+        bag_weight=np.array([b.weight for b in listed], np.float32),
+        bag_names=tuple(b.name for b in listed),
+    )
+
+
 def window_set(
     samples: Iterable[Sample],
     behaviour: str,
@@ -202,33 +241,13 @@ def window_set(
     copies: int = 0,
     seed: int = 0,
 ) -> WindowSet:
-    """Windows of every sample and of `copies` augmented copies of each; a sample with no
-    window (nobody judged) still counts for nothing but is listed, so positives the detector
-    cannot see are visible in the figures."""
+    """Windows of every sample and of `copies` augmented copies of each real one."""
     rng = np.random.default_rng(seed)
-    chunks: list[FloatArray] = []
-    bags: list[np.ndarray] = []
-    labels: list[float] = []
-    weights: list[float] = []
-    names: list[str] = []
-    for sample in samples:
-        variants: Sequence[Sample] = [
-            sample,
-            *(augmented(sample, rng, k) for k in range(1, copies + 1)),
-        ]
-        for variant in variants:
-            w = windows_of(variant, behaviour, camera, config)
-            bags.append(np.full(len(w), len(names), np.int64))
-            chunks.append(w)
-            labels.append(1.0 if variant.positive else 0.0)
-            weights.append(variant.weight)
-            names.append(variant.name)
-    features, steps, _ = SPECS[behaviour]
-    shape = (0, steps, len(features) + 1)
-    return WindowSet(
-        windows=np.concatenate(chunks) if chunks else np.zeros(shape, np.float32),
-        bag=np.concatenate(bags) if bags else np.zeros(0, np.int64),
-        bag_label=np.array(labels, np.float32),
-        bag_weight=np.array(weights, np.float32),
-        bag_names=tuple(names),
+    return collect(
+        (
+            bag_of(v, behaviour, camera, config)
+            for sample in samples
+            for v in variants(sample, rng, copies)
+        ),
+        behaviour,
     )

@@ -59,7 +59,12 @@ import numpy.typing as npt
 from pydantic import Field, model_validator
 
 from vision.behaviours import posefeatures as pf
-from vision.behaviours.sequence import BehaviourModelConfig, SequenceScorer, StepBuffer
+from vision.behaviours.sequence import (
+    BehaviourModelConfig,
+    SequenceScorer,
+    require_a_decider,
+    steps_for,
+)
 from vision.configbase import StrictModel
 from vision.types import BehaviourEvent, Scene, Track, TrackPoint
 from vision.zones import ZoneConfig, ZoneMap
@@ -309,11 +314,7 @@ class FallConfig(StrictModel):
 
     @model_validator(mode="after")
     def _something_decides(self) -> FallConfig:
-        if self.enabled and not self.rules and not self.model.enabled:
-            raise ValueError(
-                "rules and model are both off, so no fall would ever be raised; "
-                "set enabled: false to switch fall detection off"
-            )
+        require_a_decider("fall", self.enabled, self.rules, self.model)
         return self
 
 
@@ -467,7 +468,9 @@ class _Person:
 def person_vector(p: _Person, o: _Obs) -> npt.NDArray[np.float32]:
     """The classifier's step vector (`FALL_FEATURES`) of person `p` observed as `o`."""
     ref = p.ref if p.ref > 0 else o.size
-    recent = [u for u in p.upright if o.t - LEVELS_WINDOW_S <= u.t <= o.t]
+    recent = list(
+        itertools.takewhile(lambda u: u.t >= o.t - LEVELS_WINDOW_S, reversed(p.upright))
+    )  # per frame and person: walk back from the newest only as far as the window
     levels = [_median([getattr(u, k) for u in recent]) for k in ("head_y", "hip_y", "top_y")]
 
     def low(value: float, level: float) -> float:
@@ -510,14 +513,7 @@ class FallDetector:
         self.cfg = cfg
         self.zones = zones
         self.scorer = scorer if cfg.model.enabled else None
-        if self.scorer is not None and tuple(self.scorer.features) != FALL_FEATURES:
-            raise ValueError(
-                f"fall model {self.scorer.version} was trained on other features "
-                f"({', '.join(self.scorer.features)}); retrain it with `carewatch train fall`"
-            )
-        steps = self.scorer.steps if self.scorer is not None else FALL_STEPS
-        step_s = self.scorer.step_s if self.scorer is not None else FALL_STEP_S
-        self._steps = StepBuffer(len(FALL_FEATURES), steps, step_s)
+        self._steps = steps_for("fall", self.scorer, FALL_FEATURES, FALL_STEPS, FALL_STEP_S)
         self._serial = 0
         self._zone_map: ZoneMap | None = None
         self._people: dict[int, _Person] = {}

@@ -54,8 +54,9 @@ from vision.behaviours.sequence import (
     MIN_PRESENT_STEPS,
     BehaviourModelConfig,
     SequenceScorer,
-    StepBuffer,
     log_speed,
+    require_a_decider,
+    steps_for,
 )
 from vision.configbase import StrictModel
 from vision.types import BehaviourEvent, FloatArray, Image, Scene, Track, TrackPoint
@@ -284,11 +285,7 @@ class FightConfig(StrictModel):
 
     @model_validator(mode="after")
     def _something_decides(self) -> FightConfig:
-        if self.enabled and not self.rules and not self.model.enabled:
-            raise ValueError(
-                "rules and model are both off, so nothing would ever be detected; "
-                "set enabled: false to switch fight detection off"
-            )
+        require_a_decider("fight", self.enabled, self.rules, self.model)
         return self
 
 
@@ -561,14 +558,7 @@ class FightDetector:
         self.cfg = cfg
         self.zones = zones
         self.scorer = scorer if cfg.model.enabled else None
-        if self.scorer is not None and tuple(self.scorer.features) != FIGHT_FEATURES:
-            raise ValueError(
-                f"fight model {self.scorer.version} was trained on other features "
-                f"({', '.join(self.scorer.features)}); retrain it with `carewatch train fight`"
-            )
-        steps = self.scorer.steps if self.scorer is not None else FIGHT_STEPS
-        step_s = self.scorer.step_s if self.scorer is not None else FIGHT_STEP_S
-        self._steps = StepBuffer(len(FIGHT_FEATURES), steps, step_s)
+        self._steps = steps_for("fight", self.scorer, FIGHT_FEATURES, FIGHT_STEPS, FIGHT_STEP_S)
         self._zone_map: ZoneMap | None = None
         self._episodes: dict[tuple[int, ...], _Episode] = {}
         self._fights: list[_Fight] = []

@@ -70,6 +70,36 @@ class BehaviourModelConfig(StrictModel):
     )
 
 
+def require_a_decider(
+    behaviour: str, enabled: bool, rules: bool, model: BehaviourModelConfig
+) -> None:
+    """A config check shared by the behaviours with a classifier: something must decide."""
+    if enabled and not rules and not model.enabled:
+        raise ValueError(
+            f"rules and model are both off, so no {behaviour} would ever be raised; "
+            f"set enabled: false to switch {behaviour} detection off"
+        )
+
+
+def steps_for(
+    behaviour: str,
+    scorer: SequenceScorer | None,
+    features: tuple[str, ...],
+    steps: int,
+    step_s: float,
+) -> StepBuffer:
+    """The step buffer a detector fills for `scorer` (its window; the default one without a
+    scorer); ValueError for a classifier trained on other features than the detector makes."""
+    if scorer is None:
+        return StepBuffer(len(features), steps, step_s)
+    if tuple(scorer.features) != features:
+        raise ValueError(
+            f"{behaviour} model {scorer.version} was trained on other features "
+            f"({', '.join(scorer.features)}); retrain it with `carewatch train {behaviour}`"
+        )
+    return StepBuffer(len(features), scorer.steps, scorer.step_s)
+
+
 @dataclass
 class _Steps:
     """One subject's recent steps: (step time, vector or None when absent)."""
