@@ -117,11 +117,20 @@ class AlertService:
         (masked, blurred) real picture: its snapshots and clips are written as skeletons, with
         the real ones beside them for admins (`evidence.real_path`)."""
         with self._lock:
-            self._privacy[camera_id] = cfg.model_copy(update={"skeleton_only": False})
+            self._privacy[camera_id] = cfg
             if cfg.skeleton_only:
                 self.clips.skeleton_cameras.add(camera_id)
             else:
                 self.clips.skeleton_cameras.discard(camera_id)
+
+    def shows_skeleton(self, camera_id: str, role: str) -> bool:
+        """Whether someone of `role` gets the skeleton pictures of this camera's alerts rather
+        than the real ones kept beside them. A camera this service does not know (no longer
+        configured) shows skeletons to everyone: its real pictures stay for admins with a
+        reason."""
+        with self._lock:
+            privacy = self._privacy.get(camera_id)
+        return True if privacy is None else privacy.shows_skeleton(role)
 
     def ring(self, camera_id: str) -> FrameRing:
         with self._lock:

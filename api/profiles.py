@@ -1,10 +1,12 @@
-"""Threshold profiles: each camera's behaviour settings and zones as versioned documents.
+"""Threshold profiles: each camera's behaviour settings, zones and privacy masks as versioned
+documents.
 
 A document is what a camera's detectors are built from, the `behaviours` and `zones` of its
-`CameraConfig` as JSON::
+`CameraConfig` as JSON, with its `privacy.masks`::
 
     {"behaviours": {"fall": {"confirm_down_s": 5.0, ...}, "fight": {...}, "wandering": {...}},
-     "zones": [{"name": "bed 1", "type": "bed", "polygon": [[0.1, 0.5], ...], ...}]}
+     "zones": [{"name": "bed 1", "type": "bed", "polygon": [[0.1, 0.5], ...], ...}],
+     "masks": [{"name": "shower", "polygon": [[0.7, 0.1], ...], "detect": true}]}
 
 Staff change them through the API (`api.routes.profiles`): a partial update is merged into the
 active document (`updated`), validated with the same pydantic models as the configuration file
@@ -36,18 +38,21 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from alerts.service import AlertService
 from api.audit import audit
 from api.behaviour_models import BehaviourModelError, detectors_for, scorers_for
 from api.tables.profiles import ActiveProfile, CameraProfile
 from vision.behaviours.config import BehavioursConfig
 from vision.config import CameraConfig
-from vision.configbase import StrictModel
+from vision.configbase import StrictModel, unique_names
+from vision.privacy import PrivacyMask
 from vision.runner import Runner
 from vision.zones import ZoneConfig
 
 log = logging.getLogger(__name__)
 
 SEED_COMMENT = "from the configuration file"
+MASKS_COMMENT = "privacy masks from the configuration file"
 
 
 class ProfileDocument(StrictModel):
@@ -57,15 +62,19 @@ class ProfileDocument(StrictModel):
         default_factory=BehavioursConfig, description="Thresholds of each behaviour detector."
     )
     zones: tuple[ZoneConfig, ...] = Field((), description="The camera's zones; names unique.")
+    masks: tuple[PrivacyMask, ...] = Field(
+        (), description="The camera's privacy masks (areas blacked out everywhere); names unique."
+    )
 
     @field_validator("zones")
     @classmethod
     def _unique_names(cls, value: tuple[ZoneConfig, ...]) -> tuple[ZoneConfig, ...]:
-        names = [z.name for z in value]
-        repeated = sorted({n for n in names if names.count(n) > 1})
-        if repeated:
-            raise ValueError(f"zone names must be unique per camera, repeated: {repeated}")
-        return value
+        return unique_names(value, "zone names must be unique per camera")
+
+    @field_validator("masks")
+    @classmethod
+    def _unique_mask_names(cls, value: tuple[PrivacyMask, ...]) -> tuple[PrivacyMask, ...]:
+        return unique_names(value, "mask names must be unique per camera")
 
 
 @dataclass(frozen=True)
@@ -156,22 +165,30 @@ def validate(document: Mapping[str, Any]) -> ProfileDocument:
     return parsed
 
 
-def as_document(behaviours: BehavioursConfig, zones: Sequence[ZoneConfig]) -> dict[str, Any]:
+def as_document(
+    behaviours: BehavioursConfig,
+    zones: Sequence[ZoneConfig],
+    masks: Sequence[PrivacyMask] = (),
+) -> dict[str, Any]:
     """The JSON document of a camera's settings (every key, defaults included)."""
-    parsed = ProfileDocument(behaviours=behaviours, zones=tuple(zones))
+    parsed = ProfileDocument(behaviours=behaviours, zones=tuple(zones), masks=tuple(masks))
     return parsed.model_dump(mode="json")
 
 
 def camera_document(camera: CameraConfig) -> dict[str, Any]:
     """The document of a camera as its configuration file gives it."""
-    return as_document(camera.behaviours, camera.zones)
+    return as_document(camera.behaviours, camera.zones, camera.privacy.masks)
 
 
 def with_profile(camera: CameraConfig, document: Mapping[str, Any]) -> CameraConfig:
-    """`camera` with the behaviours and zones of `document` (validated; `ProfileError`), e.g.
-    to build a camera's pipeline from its stored profile rather than the YAML."""
+    """`camera` with the behaviours, zones and privacy masks of `document` (validated;
+    `ProfileError`), e.g. to build a camera's pipeline from its stored profile rather than the
+    YAML."""
     parsed = validate(document)
-    return camera.model_copy(update={"behaviours": parsed.behaviours, "zones": parsed.zones})
+    privacy = camera.privacy.model_copy(update={"masks": parsed.masks})
+    return camera.model_copy(
+        update={"behaviours": parsed.behaviours, "zones": parsed.zones, "privacy": privacy}
+    )
 
 
 def normalise(document: Mapping[str, Any]) -> dict[str, Any]:
@@ -200,12 +217,14 @@ def updated(
     current: Mapping[str, Any],
     behaviours: Mapping[str, Any] | None = None,
     zones: Sequence[Mapping[str, Any]] | None = None,
+    masks: Sequence[Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """`current` with a partial `behaviours` merged in and the zone list replaced by `zones`
-    (when given). Not validated: pass the result to `normalise`."""
+    """`current` with a partial `behaviours` merged in and the zone and mask lists replaced by
+    `zones` and `masks` (when given). Not validated: pass the result to `normalise`."""
     return {
         "behaviours": merge(current.get("behaviours") or {}, behaviours or {}),
         "zones": list(current.get("zones") or []) if zones is None else list(zones),
+        "masks": list(current.get("masks") or []) if masks is None else list(masks),
     }
 
 
@@ -217,31 +236,41 @@ def _diff_values(old: Any, new: Any, path: str, out: list[dict[str, Any]]) -> No
         out.append({"path": path, "old": old, "new": new})
 
 
-def _zones_by_name(zones: Any) -> dict[str, Any]:
-    if not isinstance(zones, list):
+def _by_name(items: Any) -> dict[str, Any]:
+    if not isinstance(items, list):
         return {}
-    return {str(z.get("name")): z for z in zones if isinstance(z, Mapping)}
+    return {str(z.get("name")): z for z in items if isinstance(z, Mapping)}
+
+
+def _diff_named(old: Any, new: Any, key: str, out: list[dict[str, Any]]) -> None:
+    before, after = _by_name(old), _by_name(new)
+    for name in [*before, *(n for n in after if n not in before)]:
+        was, now = before.get(name), after.get(name)
+        if was is None or now is None:
+            out.append({"path": f"{key}[{name}]", "old": was, "new": now})
+        else:
+            _diff_values(was, now, f"{key}[{name}]", out)
+    if set(before) == set(after) and list(before) != list(after):
+        out.append({"path": key, "old": list(before), "new": list(after)})
 
 
 def diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[dict[str, Any]]:
     """What changed from `old` to `new`, one entry per leaf: `{"path", "old", "new"}`.
 
-    Behaviour settings by dotted path (`behaviours.fall.confirm_down_s`); zones by name
-    (`zones[door].dwell_limit_s`; a zone added or removed is one entry `zones[door]` with `old`
-    or `new` None, a new order of the same zones is `zones` with the lists of names).
+    Behaviour settings by dotted path (`behaviours.fall.confirm_down_s`); zones and masks by
+    name (`zones[door].dwell_limit_s`; a zone added or removed is one entry `zones[door]` with
+    `old` or `new` None, a new order of the same zones is `zones` with the lists of names).
     """
     out: list[dict[str, Any]] = []
     _diff_values(old.get("behaviours") or {}, new.get("behaviours") or {}, "behaviours", out)
-    before, after = _zones_by_name(old.get("zones")), _zones_by_name(new.get("zones"))
-    for name in [*before, *(n for n in after if n not in before)]:
-        was, now = before.get(name), after.get(name)
-        if was is None or now is None:
-            out.append({"path": f"zones[{name}]", "old": was, "new": now})
-        else:
-            _diff_values(was, now, f"zones[{name}]", out)
-    if set(before) == set(after) and list(before) != list(after):
-        out.append({"path": "zones", "old": list(before), "new": list(after)})
+    _diff_named(old.get("zones"), new.get("zones"), "zones", out)
+    _diff_named(old.get("masks"), new.get("masks"), "masks", out)
     return out
+
+
+def changes_masks(changes: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether a version's `changes` touch the privacy masks (which only admins may change)."""
+    return any(str(c["path"]).startswith("masks") for c in changes)
 
 
 # ---------------------------------------------------------------------------- storage
@@ -320,7 +349,8 @@ def seed_profiles(
 
     A stored document that no longer validates (say, written by an older CareWatch with a key
     since removed) is logged and left out, so that camera runs with its configuration file's
-    settings until staff save a new version.
+    settings until staff save a new version. A stored document from before masks were part of
+    profiles gets the configuration file's masks as a new version, so no mask is dropped.
     """
     documents: dict[str, dict[str, Any]] = {}
     for camera in cameras:
@@ -333,6 +363,22 @@ def seed_profiles(
             log.info("camera %s: profile version %d from the configuration", camera.id, row.version)
             documents[camera.id] = row.document
             continue
+        if "masks" not in current.document and camera.privacy.masks:
+            masks = [m.model_dump(mode="json") for m in camera.privacy.masks]
+            try:
+                current = add_version(
+                    db,
+                    camera.id,
+                    {**current.document, "masks": masks},
+                    actor=actor,
+                    comment=MASKS_COMMENT,
+                    now=now,
+                )
+            except ProfileError:
+                pass  # reported below, like any stored document that no longer validates
+            else:
+                details = {"version": current.version, "masks": len(masks)}
+                audit(db, actor, "profile.seed_masks", "camera", camera.id, details)
         try:
             documents[camera.id] = normalise(current.document)
         except ProfileError as exc:
@@ -369,25 +415,36 @@ def profile_dict(
 # ---------------------------------------------------------------------------- running cameras
 
 
-def apply_to_runner(runner: Runner | None, camera_id: str, document: Mapping[str, Any]) -> bool:
+def apply_to_runner(
+    runner: Runner | None,
+    camera_id: str,
+    document: Mapping[str, Any],
+    alerts: AlertService | None = None,
+) -> bool:
     """Rebuild the running camera's detectors from `document` and swap them in (from its next
     analysed frame; tracks are kept). False when the camera is not running here; `ProfileError`
     when the document does not validate.
 
-    The worker's `cfg` is updated to the new behaviours and zones too, so what the API reports
-    about the camera is what it runs with.
+    The worker's `cfg` is updated to the new behaviours, zones and masks too, so what the API
+    reports and the live view shows is what it runs with; masks hidden from detection are
+    blacked out before the model from the next frame; `alerts` (the alert service, which
+    blacks out masks before frames are buffered for evidence) gets the new masks at once.
     """
     worker = None if runner is None else runner.workers.get(camera_id)
     if worker is None:
         return False
     cfg = with_profile(worker.cfg, document)
     detectors = detectors_for(cfg.behaviours, cfg.zones)
+    if alerts is not None:
+        alerts.set_privacy(camera_id, cfg.privacy)
+    worker.pipeline.hide(cfg.privacy.masks)
     worker.pipeline.analyzer.reconfigure(detectors)
     worker.cfg = cfg
     log.info(
-        "camera %s: new thresholds and zones in force (%d detectors, %d zones)",
+        "camera %s: new thresholds, zones and masks in force (%d detectors, %d zones, %d masks)",
         camera_id,
         len(detectors),
         len(cfg.zones),
+        len(cfg.privacy.masks),
     )
     return True

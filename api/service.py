@@ -28,7 +28,7 @@ from api.behaviour_models import detectors_for
 from api.camera_records import camera_configs, import_config_cameras
 from api.config import DEMO_SOURCE, AppConfig, ConfigError
 from api.db import open_database, session_factory
-from api.profiles import active_profile, normalise, seed_profiles, with_profile
+from api.profiles import seed_profiles, with_profile
 from api.retention import RetentionJob
 from api.tables.auth import User
 from models.acquire import model_dir, resolve_onnx
@@ -170,11 +170,7 @@ class CameraControl:
                     log.info("camera %s: stopped (record disabled or deleted)", camera_id)
                 return
             with self.sessions() as db:
-                stored = active_profile(db, camera_id)
-                if stored is None:
-                    document = seed_profiles(db, [cfg], actor="camera").get(camera_id)
-                else:
-                    document = normalise(stored.document)
+                document = seed_profiles(db, [cfg], actor="camera").get(camera_id)
             if document is not None:
                 cfg = with_profile(cfg, document)
             self.runner.add(self.factory.make(cfg))

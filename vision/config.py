@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from vision.behaviours.config import BehavioursConfig
-from vision.configbase import StrictModel
+from vision.configbase import StrictModel, unique_names
 from vision.privacy import PrivacyConfig
 from vision.zones import ZoneConfig
 
@@ -88,11 +88,7 @@ class CameraConfig(StrictModel):
     @field_validator("zones")
     @classmethod
     def _unique_zone_names(cls, value: tuple[ZoneConfig, ...]) -> tuple[ZoneConfig, ...]:
-        names = [z.name for z in value]
-        repeated = sorted({n for n in names if names.count(n) > 1})
-        if repeated:
-            raise ValueError(f"zone names must be unique per camera, repeated: {repeated}")
-        return value
+        return unique_names(value, "zone names must be unique per camera")
 
     @field_validator("id")
     @classmethod

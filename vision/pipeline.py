@@ -175,7 +175,13 @@ class Pipeline:
         self.camera_id = camera_id
         self.estimator = estimator
         self.analyzer = analyzer
-        self.hidden = tuple(m for m in hidden if not m.detect)
+        self.hidden: tuple[PrivacyMask, ...] = ()
+        self.hide(hidden)
+
+    def hide(self, masks: tuple[PrivacyMask, ...]) -> None:
+        """Use `masks` from the next frame on: those with `detect: false` are blacked out
+        before the model sees the frame."""
+        self.hidden = tuple(m for m in masks if not m.detect)
 
     def step(self, frame: Frame) -> StepResult:
         if self.hidden:

@@ -14,17 +14,21 @@ evidence ring buffer (so snapshots and clips never hold masked pixels), the live
 from __future__ import annotations
 
 import math
+from typing import Literal, get_args
 
 import cv2
 import numpy as np
 from pydantic import Field, field_validator
 
 from vision.annotate import draw_poses
-from vision.configbase import StrictModel
+from vision.configbase import StrictModel, unique_names
 from vision.types import Image, Poses
 
 FACE_KEYPOINTS = (0, 1, 2, 3, 4)
 """COCO-17 nose, left eye, right eye, left ear, right ear."""
+ViewerRole = Literal["guard", "operator", "admin"]
+"""The staff roles that look at pictures (the same as `api.security.Role`)."""
+VIEWER_ROLES: tuple[ViewerRole, ...] = get_args(ViewerRole)
 NEUTRAL_BGR = (48, 44, 40)
 """Background of skeleton-only pictures: a dark grey that reads well on the night theme."""
 
@@ -56,15 +60,45 @@ class PrivacyMask(StrictModel):
 class PrivacyConfig(StrictModel):
     """How much of the picture people get to see of this camera."""
 
-    masks: tuple[PrivacyMask, ...] = Field((), description="Areas blacked out everywhere.")
+    masks: tuple[PrivacyMask, ...] = Field(
+        (),
+        description="Areas blacked out everywhere. These seed the camera's profile; after that "
+        "admins change them in the console's zone editor (`PUT /api/cameras/{id}/masks`).",
+    )
+
+    @field_validator("masks")
+    @classmethod
+    def _unique_names(cls, value: tuple[PrivacyMask, ...]) -> tuple[PrivacyMask, ...]:
+        return unique_names(value, "mask names must be unique per camera")
+
     blur_faces: bool = Field(
         True, description="Pixelate faces in stored evidence (snapshots, clips, exports)."
     )
-    skeleton_only: bool = Field(
-        False,
-        description="Show people as skeletons on a neutral background instead of the image, in "
-        "the live view and in stored evidence.",
+    skeleton_only: tuple[ViewerRole, ...] = Field(
+        (),
+        description="Roles who see this camera's people only as skeletons on a neutral "
+        "background, in the live view and in stored evidence (`true`: every role, `false`: "
+        "none). The real picture of each alert is kept beside it for the other roles; admins "
+        "can always open it, giving a reason (audited).",
     )
+
+    @field_validator("skeleton_only", mode="before")
+    @classmethod
+    def _all_or_none(cls, value: object) -> object:
+        if value is True:
+            return VIEWER_ROLES
+        if value is False or value is None:
+            return ()
+        return value
+
+    @field_validator("skeleton_only")
+    @classmethod
+    def _in_rank_order(cls, value: tuple[ViewerRole, ...]) -> tuple[ViewerRole, ...]:
+        return tuple(r for r in VIEWER_ROLES if r in value)
+
+    def shows_skeleton(self, role: str) -> bool:
+        """Whether someone of `role` sees this camera's people only as skeletons."""
+        return role in self.skeleton_only
 
 
 def _points(polygon: tuple[tuple[float, float], ...], width: int, height: int) -> np.ndarray:
@@ -142,10 +176,9 @@ def skeleton_view(shape: tuple[int, ...], poses: Poses) -> Image:
 
 
 def for_display(image: Image, poses: Poses, cfg: PrivacyConfig, *, evidence: bool) -> Image:
-    """What may be shown or stored of a frame: skeleton-only, or the image with masks (and, for
-    stored `evidence`, blurred faces)."""
-    if cfg.skeleton_only:
-        return skeleton_view(image.shape, poses)
+    """What may be shown or stored of a frame's picture: the image with the masks painted
+    black and, for stored `evidence`, faces blurred. (Whether a viewer gets the picture at all
+    or only the skeletons is `cfg.shows_skeleton(role)`, decided where it is shown.)"""
     out = apply_masks(image, cfg.masks)
     if evidence and cfg.blur_faces:
         out = blur_faces(out, poses)

@@ -72,6 +72,15 @@ def alerts_router(service: AlertService) -> APIRouter:
             raise HTTPException(404, f"the {which} of alert {alert_id} is not on disk")
         return path
 
+    def shown_file(alert_id: str, which: str, role: str) -> tuple[Path, bool]:
+        """The evidence file someone of `role` sees, and whether it is the real picture kept
+        beside a skeleton one (for roles the camera does not limit to skeletons)."""
+        path = evidence_file(alert_id, which)
+        real = real_path(path)
+        if real.is_file() and not service.shows_skeleton(alert_or_404(alert_id).camera_id, role):
+            return real, True
+        return path, False
+
     @router.get("", dependencies=[guard])
     def list_alerts(
         db: DB,
@@ -114,13 +123,16 @@ def alerts_router(service: AlertService) -> APIRouter:
         """Per channel: deliveries pending, delivered and failed."""
         return store.delivery_counts()
 
-    @router.get("/{alert_id}", dependencies=[guard])
-    def get_alert(alert_id: str, db: DB) -> dict[str, Any]:
-        """One alert (with its records context), its history of changes and its deliveries."""
+    @router.get("/{alert_id}")
+    def get_alert(alert_id: str, db: DB, who: Principal = guard) -> dict[str, Any]:
+        """One alert (with its records context), its history of changes and its deliveries.
+        `real_evidence` says which pictures the caller sees as skeletons while a real one is
+        kept beside them (admins can open those with a reason)."""
         alert = alert_or_404(alert_id)
         root = service.evidence_root
+        skeleton = service.shows_skeleton(alert.camera_id, who.role)
         real = {
-            which: bool(rel) and real_path(root / str(rel)).is_file()
+            which: skeleton and bool(rel) and real_path(root / str(rel)).is_file()
             for which, rel in (("snapshot", alert.snapshot), ("clip", alert.clip))
         }
         return {
@@ -173,25 +185,30 @@ def alerts_router(service: AlertService) -> APIRouter:
         db.commit()
         return change.to_dict()
 
-    def viewed(db: DB, who: Principal, what: str, alert_id: str, request: Request) -> None:
+    def viewed(
+        db: DB, who: Principal, what: str, alert_id: str, request: Request, real: bool
+    ) -> None:
         """One audit entry per view of a piece of evidence (not per range request of a clip)."""
         if what == "clip" and request.headers.get("range", "bytes=0-") not in ("bytes=0-", ""):
             return
-        audit(db, who, f"{what}.view", "alert", alert_id, None, request)
+        details = {"picture": "real"} if real else None
+        audit(db, who, f"{what}.view", "alert", alert_id, details, request)
         db.commit()
 
     @router.get("/{alert_id}/snapshot.jpg", response_class=FileResponse)
     def snapshot(alert_id: str, db: DB, request: Request, who: Principal = guard) -> FileResponse:
-        """The snapshot JPEG taken at detection (people drawn). Audited."""
-        path = evidence_file(alert_id, "snapshot")
-        viewed(db, who, "snapshot", alert_id, request)
+        """The snapshot JPEG taken at detection (people drawn; as skeletons for the roles the
+        camera's `privacy.skeleton_only` names). Audited."""
+        path, real = shown_file(alert_id, "snapshot", who.role)
+        viewed(db, who, "snapshot", alert_id, request, real)
         return FileResponse(path, media_type="image/jpeg")
 
     @router.get("/{alert_id}/clip.mp4", response_class=FileResponse)
     def clip(alert_id: str, db: DB, request: Request, who: Principal = guard) -> FileResponse:
-        """The H.264 clip around the event (supports HTTP range requests for seeking). Audited."""
-        path = evidence_file(alert_id, "clip")
-        viewed(db, who, "clip", alert_id, request)
+        """The H.264 clip around the event (supports HTTP range requests for seeking; as
+        skeletons for the camera's skeleton-only roles). Audited."""
+        path, real = shown_file(alert_id, "clip", who.role)
+        viewed(db, who, "clip", alert_id, request, real)
         return FileResponse(path, media_type="video/mp4")
 
     admin = require("admin")

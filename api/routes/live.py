@@ -1,4 +1,8 @@
-"""Live views of the cameras (guards and up): the newest analysed frame and an MJPEG stream."""
+"""Live views of the cameras (guards and up): the newest analysed frame and an MJPEG stream.
+
+What a viewer gets follows the camera's privacy settings: masks always black; the people as
+skeletons on a neutral background, no camera pixels, when the viewer's role is one of the
+camera's `privacy.skeleton_only` roles."""
 
 from __future__ import annotations
 
@@ -9,24 +13,29 @@ import cv2
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
-from api.security import require
+from api.security import Principal, require
 from vision.annotate import draw_poses
-from vision.privacy import for_display
+from vision.privacy import for_display, skeleton_view
 from vision.runner import CameraWorker, Runner
 
-router = APIRouter(prefix="/api/cameras", tags=["live"], dependencies=[require("guard")])
+router = APIRouter(prefix="/api/cameras", tags=["live"])
+guard = require("guard")
 
 _BOUNDARY = "carewatchframe"
 
 
-def _jpeg(worker: CameraWorker, overlay: bool) -> bytes | None:
+def _jpeg(worker: CameraWorker, overlay: bool, role: str) -> bytes | None:
     result = worker.latest()
     if result is None or result.frame is None:
         return None
     privacy = worker.cfg.privacy
-    image = for_display(result.frame.image, result.poses, privacy, evidence=False)
-    if overlay and not privacy.skeleton_only:  # a skeleton-only view is its own overlay
-        image = draw_poses(image, result.poses)
+    image = result.frame.image
+    if privacy.shows_skeleton(role):  # a skeleton-only view is its own overlay
+        image = skeleton_view(image.shape, result.poses)
+    else:
+        image = for_display(image, result.poses, privacy, evidence=False)
+        if overlay:
+            image = draw_poses(image, result.poses)
     ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 80])
     return bytes(buf) if ok else None
 
@@ -40,9 +49,11 @@ def worker_of(request: Request, camera_id: str) -> CameraWorker:
 
 
 @router.get("/{camera_id}/snapshot.jpg", response_class=Response)
-def snapshot(request: Request, camera_id: str, overlay: bool = Query(True)) -> Response:
+def snapshot(
+    request: Request, camera_id: str, overlay: bool = Query(True), who: Principal = guard
+) -> Response:
     """The newest analysed frame as JPEG, with boxes, track ids and skeletons by default."""
-    data = _jpeg(worker_of(request, camera_id), overlay)
+    data = _jpeg(worker_of(request, camera_id), overlay, who.role)
     if data is None:
         raise HTTPException(503, f"camera {camera_id!r} has not delivered a frame yet")
     return Response(data, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
@@ -50,7 +61,7 @@ def snapshot(request: Request, camera_id: str, overlay: bool = Query(True)) -> R
 
 @router.get("/{camera_id}/stream.mjpg", response_class=StreamingResponse)
 async def stream(
-    request: Request, camera_id: str, overlay: bool = Query(True)
+    request: Request, camera_id: str, overlay: bool = Query(True), who: Principal = guard
 ) -> StreamingResponse:
     """Live MJPEG of the analysed frames (what the model saw, at the analysis rate)."""
     worker = worker_of(request, camera_id)
@@ -62,7 +73,7 @@ async def stream(
             result = worker.latest()
             if result is not None and result is not last:
                 last = result
-                data = await asyncio.to_thread(_jpeg, worker, overlay)
+                data = await asyncio.to_thread(_jpeg, worker, overlay, who.role)
                 if data:
                     yield (
                         (

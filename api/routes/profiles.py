@@ -1,10 +1,12 @@
-"""Each camera's threshold profile and zones: read, change, history, restore (`api.profiles`).
+"""Each camera's threshold profile, zones and privacy masks: read, change, history, restore
+(`api.profiles`).
 
 Every change is a new version that becomes active at once and is applied to the running camera
 without a restart; nothing is edited in place, so "who set fall confirmation to 3 s, and when"
 always has an answer (`GET .../profiles`) and any earlier version can be brought back
 (`POST .../profiles/{version}/restore`, itself a new version). Reading needs a guard, changing
-an operator; every change is audited as `profile.apply` or `profile.restore`.
+an operator, and any change of the privacy masks (a restore included) an admin; every change is
+audited as `profile.apply` or `profile.restore`.
 
 A camera is known when it has stored profiles or runs in this service; others are 404.
 """
@@ -32,6 +34,7 @@ from api.profiles import (
     add_version,
     apply_to_runner,
     camera_document,
+    changes_masks,
     diff,
     has_profiles,
     normalise,
@@ -41,6 +44,7 @@ from api.profiles import (
 )
 from api.security import Principal, require
 from api.tables.profiles import CameraProfile
+from vision.privacy import PrivacyMask
 from vision.runner import Runner
 from vision.zones import ZoneConfig
 
@@ -78,13 +82,14 @@ router = APIRouter(
     dependencies=[Depends(finite_json)],
     responses={
         401: {"description": "Not signed in."},
-        403: {"description": "Changing needs the operator role."},
+        403: {"description": "Changing needs the operator role (masks: the admin role)."},
         404: {"description": "No such camera or version."},
         409: {"description": "Someone else saved a version at the same moment; try again."},
     },
 )
 guard = require("guard")
 operator = require("operator")
+admin = require("admin")
 
 CameraId = Annotated[
     str,
@@ -120,6 +125,15 @@ class ZonesChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     zones: list[ZoneConfig] = Field(max_length=MAX_ZONES, description="Every zone, in order.")
+    comment: Comment = ""
+
+
+class MasksChange(BaseModel):
+    """A new privacy mask list for the camera (replaces the old one)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    masks: list[PrivacyMask] = Field(max_length=MAX_ZONES, description="Every mask, in order.")
     comment: Comment = ""
 
 
@@ -193,6 +207,8 @@ def _save(
         raise unprocessable(exc.problems, where) from None
     if restored_from is None and current is not None and not diff(current, normal):
         return None
+    if who.role != "admin" and changes_masks(diff(current or {"masks": []}, normal)):
+        raise HTTPException(403, "changing privacy masks needs the admin role")
     try:
         if row is None:  # a running camera's first change: its configuration becomes version 1
             add_version(db, camera_id, current, actor="config", comment=SEED_COMMENT)
@@ -213,7 +229,8 @@ def _save(
         raise HTTPException(
             409, f"the profile of camera {camera_id} changed meanwhile; reload and try again"
         ) from None
-    applied = apply_to_runner(_runner(request), camera_id, saved.document)
+    alerts = getattr(request.app.state, "alerts", None)
+    applied = apply_to_runner(_runner(request), camera_id, saved.document, alerts)
     log.info(
         "camera %s: profile version %d by %s (%s)",
         camera_id,
@@ -397,6 +414,52 @@ def put_zones(
         "camera_id": camera_id,
         "version": data["version"],
         "zones": data["document"]["zones"],
+        "changed": saved is not None,
+        "applied": data["applied"],
+    }
+
+
+@router.get("/masks", dependencies=[guard])
+def get_masks(camera_id: CameraId, db: DB, request: Request) -> dict[str, Any]:
+    """The camera's privacy masks in the active profile (relative 0-1 polygons; `detect`:
+    whether detection still sees the area)."""
+    row, current = active_document(db, request, camera_id)
+    return {
+        "camera_id": camera_id,
+        "version": None if row is None else row.version,
+        "masks": (current or {}).get("masks", []),
+    }
+
+
+@router.put("/masks", responses={403: {"description": "Changing masks needs the admin role."}})
+def put_masks(
+    camera_id: CameraId,
+    body: MasksChange,
+    db: DB,
+    request: Request,
+    who: Principal = admin,
+) -> dict[str, Any]:
+    """Replace the mask list (admins): a new profile version, active at once. From the next
+    analysed frame the masks are black in the live view and in every snapshot and clip stored
+    after; `detect: false` masks are also blacked out before the pose model. `changed` is false
+    (and no version is made) when the masks are the same."""
+    _, current = active_document(db, request, camera_id)
+    masks = [m.model_dump(mode="json") for m in body.masks]
+    saved = _save(
+        db,
+        request,
+        who,
+        camera_id,
+        updated(current or {}, None, None, masks),
+        comment=body.comment,
+        action="profile.apply",
+        where="body",
+    )
+    data = saved if saved is not None else _unchanged(db, request, camera_id)
+    return {
+        "camera_id": camera_id,
+        "version": data["version"],
+        "masks": data["document"]["masks"],
         "changed": saved is not None,
         "applied": data["applied"],
     }

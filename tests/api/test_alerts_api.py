@@ -176,3 +176,40 @@ def test_skeleton_only_camera_hides_people_and_admins_open_the_real_image_with_a
     assert b != c
     none = api.client.get(f"/api/alerts/{c}/real/snapshot.jpg?reason=check", headers=admin)
     assert none.status_code == 404  # an ordinary camera keeps one picture only
+
+
+def test_skeleton_only_for_guards_shows_the_real_picture_to_the_other_roles(
+    api: ApiEnv, client: TestClient
+) -> None:
+    """Per role: guards get skeletons; operators and admins the real (masked, blurred)
+    picture, and their views say so in the audit log."""
+    from alerts.evidence import real_path
+    from vision.privacy import NEUTRAL_BGR, PrivacyConfig
+
+    api.alerts.set_privacy("cam1", PrivacyConfig(skeleton_only=["guard"]))
+    a = raise_fall(api.alerts)
+    stored = api.alerts.evidence_root / str(api.alerts.get(a).snapshot)
+
+    def neutral_share(content: bytes) -> float:
+        picture = cv2.imdecode(np.frombuffer(content, np.uint8), cv2.IMREAD_COLOR)
+        return float((np.abs(picture.astype(int) - NEUTRAL_BGR).max(axis=2) <= 12).mean())
+
+    guard = client.get(f"/api/alerts/{a}/snapshot.jpg")
+    assert guard.status_code == 200 and guard.content == stored.read_bytes()
+    assert neutral_share(guard.content) > 0.6
+    assert client.get(f"/api/alerts/{a}").json()["alert"]["real_evidence"]["snapshot"] is True
+    for role in ("operator", "admin"):
+        headers = api.headers(role)
+        seen = api.client.get(f"/api/alerts/{a}/snapshot.jpg", headers=headers)
+        assert seen.status_code == 200 and seen.content == real_path(stored).read_bytes()
+        assert neutral_share(seen.content) < 0.05
+        details = api.client.get(f"/api/alerts/{a}", headers=headers).json()["alert"]
+        assert details["real_evidence"]["snapshot"] is False  # nothing more to open
+    views = api.client.get(
+        f"/api/audit?action=snapshot.view&target_id={a}", headers=api.headers("admin")
+    ).json()["entries"]
+    assert sorted((e["role"], e["details"]) for e in views if e["role"] != "guard") == [
+        ("admin", {"picture": "real"}),
+        ("operator", {"picture": "real"}),
+    ]
+    assert [e["details"] for e in views if e["role"] == "guard"] == [{}]

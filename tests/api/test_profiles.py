@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from api.profiles import (
+    MASKS_COMMENT,
     SEED_COMMENT,
     apply_to_runner,
     camera_document,
@@ -39,6 +40,8 @@ BED = {
     "night": [{"start": "22:00", "end": "06:00"}],
 }
 DEFAULT_CONFIRM_S = FallConfig().confirm_down_s
+SHOWER = {"name": "shower", "polygon": [[0.5, 0], [1, 0], [1, 0.5], [0.5, 0.5]], "detect": True}
+WINDOW = {"name": "window", "polygon": [[0, 0], [0.25, 0], [0.25, 0.25]], "detect": False}
 
 
 def camera(camera_id: str = "cam1", **data: Any) -> CameraConfig:
@@ -460,3 +463,88 @@ def test_a_stored_document_that_no_longer_validates(
     assert r.status_code == 201, r.text
     assert "old_knob" not in r.json()["document"]["behaviours"]["fall"]
     assert BehavioursConfig.model_validate(r.json()["document"]["behaviours"])
+
+
+# --------------------------------------------------------------------------- privacy masks
+
+
+def test_masks_are_changed_by_admins_as_versions_and_applied_at_once(api: ApiEnv) -> None:
+    """Masks drawn in the console: a new version, black in the live view and the evidence
+    buffer from the next frame, `detect: false` ones hidden from the model; only admins may
+    change them, through `PUT .../masks` or by restoring a version with other masks."""
+    import cv2
+
+    worker = running_camera(api, camera("hall"))
+    admin, operator = api.headers("admin"), api.headers("operator")
+    body = {"masks": [SHOWER, WINDOW], "comment": "bathroom door"}
+    assert api.client.put("/api/cameras/hall/masks", json=body, headers=operator).status_code == 403
+    r = api.client.put("/api/cameras/hall/masks", json=body, headers=admin)
+    assert r.status_code == 200, r.text
+    assert (r.json()["version"], r.json()["changed"], r.json()["applied"]) == (2, True, True)
+    assert api.client.get("/api/cameras/hall/masks", headers=api.headers("guard")).json() == {
+        "camera_id": "hall",
+        "version": 2,
+        "masks": [SHOWER, WINDOW],
+    }
+    v2 = api.client.get("/api/cameras/hall/profile", headers=operator).json()
+    assert [c["path"] for c in v2["changes"]] == ["masks[shower]", "masks[window]"]
+    assert [m.name for m in worker.cfg.privacy.masks] == ["shower", "window"]
+    assert [m.name for m in worker.pipeline.hidden] == ["window"]
+
+    image = np.full((120, 160, 3), 200, np.uint8)
+    worker._latest = worker.pipeline.step(Frame("hall", 0, 0.0, image))
+    live = api.client.get("/api/cameras/hall/snapshot.jpg?overlay=false", headers=operator)
+    shown = cv2.imdecode(np.frombuffer(live.content, np.uint8), cv2.IMREAD_GRAYSCALE)
+    assert shown[5:55, 85:155].max() <= 8 and shown[2:10, 25:37].max() <= 8  # both masks black
+    assert shown[70:115, 10:150].min() >= 190  # the rest is the picture
+    api.alerts.observe("hall", 1000.0, image, Poses.empty())
+    buffered = api.alerts.ring("hall").latest()
+    assert buffered is not None
+    h, w = buffered.image.shape[:2]
+    assert (buffered.image[: h // 2 - 2, w // 2 + 2 :] == 0).all()
+
+    # operators tune thresholds without touching masks, but cannot bring back a version without
+    r = api.client.post(
+        "/api/cameras/hall/profiles",
+        json={"behaviours": {"fall": {"confirm_down_s": 3}}},
+        headers=operator,
+    )
+    assert r.status_code == 201 and r.json()["document"]["masks"] == [SHOWER, WINDOW]
+    restore = "/api/cameras/hall/profiles/1/restore"
+    assert api.client.post(restore, headers=operator).status_code == 403
+    assert api.client.post(restore, headers=admin).status_code == 201
+    assert worker.cfg.privacy.masks == () and worker.pipeline.hidden == ()
+    assert api.client.get("/api/cameras/hall/profiles", headers=admin).json()["total"] == 4
+
+    for masks, where in [
+        ([{**SHOWER, "polygon": [[0, 0], [1, 1]]}], "polygon"),
+        ([{**SHOWER, "polygon": [[0, 0], [1.5, 0], [1, 1]]}], "polygon"),
+        ([SHOWER, SHOWER], "unique"),
+        ([{**SHOWER, "colour": "red"}], "colour"),
+    ]:
+        bad = api.client.put("/api/cameras/hall/masks", json={"masks": masks}, headers=admin)
+        assert bad.status_code == 422, (masks, bad.text)
+        assert where in bad.text
+
+
+def test_masks_of_the_configuration_survive_profiles_stored_before_masks_were_in_them(
+    api: ApiEnv,
+) -> None:
+    """A profile stored by an older CareWatch has no `masks`: start-up adds the configuration
+    file's masks as a new version instead of dropping them."""
+    seed(api, camera())
+    with api.app.state.sessions() as db:
+        v1 = db.scalar(select(CameraProfile).where(CameraProfile.version == 1))
+        assert v1 is not None
+        v1.document = {k: v for k, v in v1.document.items() if k != "masks"}
+        db.commit()
+    documents = seed(api, camera(privacy={"masks": [SHOWER]}))
+    assert documents["cam1"]["masks"] == [SHOWER]
+    v2 = api.client.get("/api/cameras/cam1/profile", headers=api.headers("guard")).json()
+    assert (v2["version"], v2["comment"], v2["created_by"]) == (2, MASKS_COMMENT, "config")
+    assert ("profile.seed_masks", "config", {"version": 2, "masks": 1}) in audit_actions(api)
+    seed(api, camera(privacy={"masks": [SHOWER]}))
+    assert (
+        api.client.get("/api/cameras/cam1/profiles", headers=api.headers("guard")).json()["total"]
+        == 2
+    )

@@ -103,8 +103,41 @@ def test_for_display_combines_them() -> None:
     assert (
         stored[max(0, y1) : y2, x1:x2] != image[max(0, y1) : y2, x1:x2]
     ).any()  # stored: blurred
-    skeleton = for_display(image, poses, PrivacyConfig(skeleton_only=True), evidence=True)
-    assert not (skeleton == image).all(axis=2).any()
+
+
+@pytest.mark.parametrize(
+    ("given", "roles"),
+    [
+        (True, ("guard", "operator", "admin")),
+        (False, ()),
+        (["admin", "guard"], ("guard", "admin")),
+        ([], ()),
+    ],
+)
+def test_skeleton_only_names_the_roles_true_meaning_everyone(
+    given: object, roles: tuple[str, ...]
+) -> None:
+    cfg = PrivacyConfig.model_validate({"skeleton_only": given})
+    assert cfg.skeleton_only == roles
+    for role in ("guard", "operator", "admin"):
+        assert cfg.shows_skeleton(role) == (role in roles)
+
+
+def test_skeleton_only_refuses_unknown_roles() -> None:
+    with pytest.raises(ValidationError, match="skeleton_only"):
+        PrivacyConfig.model_validate({"skeleton_only": ["janitor"]})
+
+
+def test_viewer_roles_are_the_staff_roles() -> None:
+    from api.security import ROLES
+    from vision.privacy import VIEWER_ROLES
+
+    assert VIEWER_ROLES == ROLES
+
+
+def test_mask_names_are_unique() -> None:
+    with pytest.raises(ValidationError, match=r"mask names must be unique.*bathroom"):
+        PrivacyConfig(masks=(DOOR, DOOR))
 
 
 class Spy:
@@ -129,3 +162,16 @@ def test_hidden_masks_never_reach_the_model() -> None:
     result = pipeline.step(Frame("cam", 0, 0.0, scene()))
     assert (spy.seen[0][:119, 161:] == 0).all()
     assert result.frame is not None and (result.frame.image[:119, 161:] == 0).all()
+
+
+def test_masks_hidden_later_apply_from_the_next_frame() -> None:
+    spy = Spy()
+    pipeline = Pipeline("cam", spy, Analyzer("cam", PoseTracker("cam", TrackerConfig())))
+    pipeline.step(Frame("cam", 0, 0.0, scene()))
+    pipeline.hide((DOOR.model_copy(update={"detect": False}),))
+    pipeline.step(Frame("cam", 1, 0.2, scene()))
+    pipeline.hide((DOOR,))  # seen by detection again (still black in what is shown or stored)
+    pipeline.step(Frame("cam", 2, 0.4, scene()))
+    assert not (spy.seen[0][:119, 161:] == 0).all()
+    assert (spy.seen[1][:119, 161:] == 0).all()
+    assert not (spy.seen[2][:119, 161:] == 0).all()

@@ -10,6 +10,8 @@ import re
 import secrets
 from typing import Any
 
+import cv2
+import numpy as np
 import pytest
 from playwright.sync_api import expect
 
@@ -191,6 +193,66 @@ def test_operator_draws_and_deletes_zones(page_as: PageAs, station: Station) -> 
             expect(editor.get_by_test_id(f"zone-{name}")).to_have_count(0)
         names = [z["name"] for z in get(page, f"/api/cameras/{CAMERA}/zones")["zones"]]
         assert clicked not in names and typed not in names
+        assert active(page)["document"] == original["document"]
+    finally:
+        if active(page)["document"] != original["document"] and original["version"]:
+            restore(page, original["version"])
+
+
+def black_share(page: Any, url: str, box: tuple[float, float, float, float]) -> float:
+    """The share of near-black pixels of the live picture (no overlay) inside the relative
+    `box` (x1, y1, x2, y2), fetched with the page's session."""
+    r = page.request.get(f"{url}/api/cameras/{CAMERA}/snapshot.jpg?overlay=0")
+    assert r.ok, r.status
+    image = cv2.imdecode(np.frombuffer(r.body(), np.uint8), cv2.IMREAD_GRAYSCALE)
+    h, w = image.shape
+    x1, y1, x2, y2 = box
+    inside = image[int(y1 * h) + 2 : int(y2 * h) - 2, int(x1 * w) + 2 : int(x2 * w) - 2]
+    return float((inside <= 10).mean())
+
+
+def test_admin_draws_a_privacy_mask_that_blacks_out_the_live_view(
+    page_as: PageAs, station: Station
+) -> None:
+    """Masks are drawn in the zone editor by admins only, black in the live view from the next
+    frame, and deleted the same way."""
+    operator = page_as("operator")
+    operator.goto(f"{station.url}/#/tuning?camera={CAMERA}")
+    options = operator.get_by_test_id("zone-type").locator("option")
+    expect(options.first).to_be_attached()
+    assert "mask" not in options.evaluate_all("(xs) => xs.map((x) => x.value)")
+
+    page = page_as("admin")
+    page.goto(f"{station.url}/#/tuning?camera={CAMERA}")
+    original = active(page)
+    name = f"test mask {secrets.token_hex(2)}"
+    box = (0.6, 0.05, 0.95, 0.4)
+    try:
+        editor = page.get_by_test_id("zone-editor")
+        expect(editor.get_by_test_id("zone-canvas")).to_have_attribute("data-picture", "loaded")
+        assert black_share(page, station.url, box) < 0.5, (
+            "the demo picture is not black there already"
+        )
+        editor.get_by_test_id("zone-type").select_option("mask")
+        expect(editor.get_by_test_id("zone-dwell")).to_be_hidden()
+        expect(editor.get_by_test_id("mask-detect")).to_be_checked()
+        x1, y1, x2, y2 = box
+        editor.get_by_test_id("zone-points").fill(f"{x1},{y1} {x2},{y1} {x2},{y2} {x1},{y2}")
+        editor.get_by_test_id("zone-name").fill(name)
+        editor.get_by_test_id("save-zone").click()
+        expect(editor.get_by_test_id(f"mask-{name}")).to_contain_text("detection sees it")
+        masks = get(page, f"/api/cameras/{CAMERA}/masks")["masks"]
+        assert [m["name"] for m in masks] == [name] and masks[0]["detect"] is True
+        for _ in range(50):  # the next analysed frame carries the mask
+            if black_share(page, station.url, box) > 0.99:
+                break
+            page.wait_for_timeout(200)
+        assert black_share(page, station.url, box) > 0.99
+        shot(page, "tuning-mask")
+
+        editor.get_by_test_id(f"delete-mask-{name}").click()
+        expect(editor.get_by_test_id(f"mask-{name}")).to_have_count(0)
+        assert get(page, f"/api/cameras/{CAMERA}/masks")["masks"] == []
         assert active(page)["document"] == original["document"]
     finally:
         if active(page)["document"] != original["document"] and original["version"]:

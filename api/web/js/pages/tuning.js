@@ -1,8 +1,9 @@
 // Tuning (operators): a camera's behaviour thresholds as a form built from the settings' schema
 // (description, unit, bounds, default), "what if" scoring of a change on the camera's labelled
 // alerts, applying it as a new profile version, the version history with restore, and a zone
-// editor that draws relative (0-1) polygons over the camera's picture.
-import { addStrings, api, el, page, problem, t, toast, when } from "../core.js";
+// editor that draws relative (0-1) polygons over the camera's picture: zones, and for admins the
+// privacy masks (blacked out in the live view and in evidence).
+import { addStrings, api, can, el, page, problem, t, toast, when } from "../core.js";
 
 const BEHAVIOURS = ["fall", "fight", "wandering"];
 const ZONE_TYPES = ["bed", "corridor", "room", "restricted", "exit", "bathroom", "other"];
@@ -11,6 +12,7 @@ const ZONE_COLOURS = {
   bathroom: "#c58cff", other: "#e8edf2",
 };
 const HISTORY_LIMIT = 20;
+const MASK = "mask"; // the zone editor's "type" of a privacy mask (stored apart from the zones)
 
 /** Units from the setting's name, longest suffix first. */
 const UNITS = [
@@ -153,6 +155,13 @@ addStrings({
     tun_zone_comment_add: "zone {name} added", tun_zone_comment_delete: "zone {name} deleted",
     tun_zone_dwell_short: "dwell {s} s", tun_zone_night_short: "night {start}–{end}",
     tun_zone_corners: "{n} corner(s)",
+    tun_zt_mask: "Privacy mask (blacked out)", tun_mask_detect: "Detection still sees this area (e.g. a fall in a bathroom doorway)",
+    tun_mask_hidden: "hidden from detection too", tun_mask_seen: "detection sees it",
+    tun_mask_delete_label: "Delete mask {name}", tun_mask_taken: "A mask named {name} exists already.",
+    tun_mask_saved: "Mask {name} saved as version {v}: blacked out from the next frame.",
+    tun_mask_deleted: "Mask {name} deleted (restore the previous version to undo).",
+    tun_mask_comment_add: "privacy mask {name} added", tun_mask_comment_delete: "privacy mask {name} deleted",
+    tun_masks_text: "Privacy masks (black) hide an area in the live view, snapshots and clips; only admins change them.",
     tun_zt_bed: "Bed", tun_zt_corridor: "Corridor", tun_zt_room: "Room", tun_zt_restricted: "Restricted",
     tun_zt_exit: "Exit", tun_zt_bathroom: "Bathroom", tun_zt_other: "Other",
     tun_kind_fall: "Fall", tun_kind_person_down: "Person down", tun_kind_fight: "Fight",
@@ -205,6 +214,13 @@ addStrings({
     tun_zone_comment_add: "新增区域 {name}", tun_zone_comment_delete: "删除区域 {name}",
     tun_zone_dwell_short: "逗留 {s} 秒", tun_zone_night_short: "夜间 {start}–{end}",
     tun_zone_corners: "{n} 个角点",
+    tun_zt_mask: "隐私遮挡（涂黑）", tun_mask_detect: "检测仍可看到此区域（例如浴室门口的跌倒）",
+    tun_mask_hidden: "检测也看不到", tun_mask_seen: "检测可看到",
+    tun_mask_delete_label: "删除遮挡 {name}", tun_mask_taken: "已有名为 {name} 的遮挡。",
+    tun_mask_saved: "遮挡 {name} 已保存为版本 {v}：从下一帧起涂黑。",
+    tun_mask_deleted: "遮挡 {name} 已删除（恢复上一个版本即可撤销）。",
+    tun_mask_comment_add: "新增隐私遮挡 {name}", tun_mask_comment_delete: "删除隐私遮挡 {name}",
+    tun_masks_text: "隐私遮挡（黑色）在实时画面、快照和视频中隐藏某个区域；只有管理员可以修改。",
     tun_zt_bed: "床位", tun_zt_corridor: "走廊", tun_zt_room: "房间", tun_zt_restricted: "禁区",
     tun_zt_exit: "出口", tun_zt_bathroom: "卫生间", tun_zt_other: "其他",
     tun_kind_fall: "跌倒", tun_kind_person_down: "倒地", tun_kind_fight: "打架",
@@ -354,8 +370,9 @@ page({
     const zoneList = el("ul", { class: "tun-zones", "data-testid": "zone-list", "aria-label": t("tun_zone_list") });
     const zoneError = el("p", { class: "error", role: "alert", "data-testid": "zone-error" });
     const zName = el("input", { id: "tun-zone-name", "data-testid": "zone-name", maxlength: "64", autocomplete: "off" });
-    const zType = el("select", { id: "tun-zone-type", "data-testid": "zone-type" },
-      zoneTypes.map((z) => el("option", { value: z }, named("tun_zt", z))));
+    const zType = el("select", { id: "tun-zone-type", "data-testid": "zone-type", onchange: () => showKindFields() },
+      [...zoneTypes, ...(can("admin") ? [MASK] : [])].map((z) => el("option", { value: z }, named("tun_zt", z))));
+    const zDetect = el("input", { id: "tun-mask-detect", "data-testid": "mask-detect", type: "checkbox", checked: true });
     const zDwell = el("input", { id: "tun-zone-dwell", "data-testid": "zone-dwell", type: "number", min: "1",
       max: "86400", step: "any", inputmode: "decimal" });
     const zStart = el("input", { id: "tun-zone-start", "data-testid": "zone-night-start", type: "time" });
@@ -587,7 +604,7 @@ page({
 
     function changeText(c) {
       const path = c.path.replace(/^behaviours\./, "");
-      if (path.startsWith("zones[") && (c.old == null || c.new == null)) {
+      if (/^(zones|masks)\[/.test(path) && (c.old == null || c.new == null)) {
         return `${path}: ${c.new == null ? t("tun_zone_removed") : t("tun_zone_added")}`;
       }
       const show = (v) => (v == null ? t("tun_default_value") : typeof v === "object" ? JSON.stringify(v) : String(v));
@@ -630,6 +647,7 @@ page({
       return el("section", { class: "card tun-zone-editor", "data-testid": "zone-editor", "aria-labelledby": "tun-zones-h" },
         el("h2", { id: "tun-zones-h" }, t("tun_zones")),
         el("p", { class: "muted tun-small" }, t("tun_zones_text")),
+        el("p", { class: "muted tun-small" }, t("tun_masks_text")),
         el("div", { class: "tun-zone-grid" },
           el("div", { class: "tun-stage" }, canvas,
             el("div", { class: "row" }, el("button", { type: "button", "data-testid": "zone-refresh", onclick: loadPicture },
@@ -641,9 +659,11 @@ page({
               el("h3", {}, t("tun_new_zone")),
               field("tun-zone-name", t("tun_zone_name"), zName),
               field("tun-zone-type", t("tun_zone_type"), zType),
-              field("tun-zone-dwell", t("tun_zone_dwell"), zDwell),
-              el("div", { class: "tun-pair" }, field("tun-zone-start", t("tun_zone_night_start"), zStart),
-                field("tun-zone-end", t("tun_zone_night_end"), zEnd)),
+              el("div", { class: "tun-zone-only" }, field("tun-zone-dwell", t("tun_zone_dwell"), zDwell),
+                el("div", { class: "tun-pair" }, field("tun-zone-start", t("tun_zone_night_start"), zStart),
+                  field("tun-zone-end", t("tun_zone_night_end"), zEnd))),
+              el("label", { class: "tun-check tun-mask-only", for: "tun-mask-detect", hidden: true }, zDetect,
+                el("span", {}, t("tun_mask_detect"))),
               field("tun-zone-points", t("tun_zone_points"), zPoints),
               el("div", { class: "row" },
                 el("button", { type: "button", "data-testid": "zone-undo", onclick: () => {
@@ -671,6 +691,31 @@ page({
     }
 
     const zones = () => profile?.document?.zones || [];
+    const masks = () => profile?.document?.masks || [];
+
+    function showKindFields() {
+      const mask = zType.value === MASK;
+      for (const x of root.querySelectorAll(".tun-zone-only")) x.hidden = mask;
+      for (const x of root.querySelectorAll(".tun-mask-only")) x.hidden = !mask;
+    }
+
+    function tracePolygon(ctx, polygon, W, H) {
+      ctx.beginPath();
+      polygon.forEach(([x, y], i) => (i ? ctx.lineTo(x * W, y * H) : ctx.moveTo(x * W, y * H)));
+      ctx.closePath();
+    }
+
+    function drawLabel(ctx, label, polygon, W, H, font, colour) {
+      const cx = polygon.reduce((s, p) => s + p[0], 0) / polygon.length * W;
+      const cy = polygon.reduce((s, p) => s + p[1], 0) / polygon.length * H;
+      ctx.font = `${font}px system-ui, "Noto Sans CJK SC", sans-serif`;
+      const w = ctx.measureText(label).width;
+      const lx = Math.min(Math.max(cx - w / 2, 2), W - w - 6);
+      ctx.fillStyle = "rgba(15,18,22,.75)";
+      ctx.fillRect(lx - 4, cy - font, w + 8, font * 1.4);
+      ctx.fillStyle = colour;
+      ctx.fillText(label, lx, cy);
+    }
 
     function draw() {
       const ctx = canvas.getContext("2d");
@@ -689,11 +734,20 @@ page({
       }
       const line = Math.max(2, W / 320);
       const font = Math.max(12, Math.round(W / 40));
+      for (const m of masks()) {
+        tracePolygon(ctx, m.polygon, W, H);
+        ctx.fillStyle = "#000";
+        ctx.fill();
+        ctx.lineWidth = line;
+        ctx.strokeStyle = "#e8edf2";
+        ctx.setLineDash([line * 3, line * 3]);
+        ctx.stroke();
+        ctx.setLineDash([]);
+        drawLabel(ctx, `${m.name} · ${t("tun_zt_mask")}`, m.polygon, W, H, font, "#e8edf2");
+      }
       for (const z of zones()) {
         const colour = ZONE_COLOURS[z.type] || "#e8edf2";
-        ctx.beginPath();
-        z.polygon.forEach(([x, y], i) => (i ? ctx.lineTo(x * W, y * H) : ctx.moveTo(x * W, y * H)));
-        ctx.closePath();
+        tracePolygon(ctx, z.polygon, W, H);
         ctx.globalAlpha = 0.22;
         ctx.fillStyle = colour;
         ctx.fill();
@@ -701,16 +755,7 @@ page({
         ctx.lineWidth = line;
         ctx.strokeStyle = colour;
         ctx.stroke();
-        const label = `${z.name} · ${named("tun_zt", z.type)}`;
-        const cx = z.polygon.reduce((s, p) => s + p[0], 0) / z.polygon.length * W;
-        const cy = z.polygon.reduce((s, p) => s + p[1], 0) / z.polygon.length * H;
-        ctx.font = `${font}px system-ui, "Noto Sans CJK SC", sans-serif`;
-        const w = ctx.measureText(label).width;
-        const lx = Math.min(Math.max(cx - w / 2, 2), W - w - 6);
-        ctx.fillStyle = "rgba(15,18,22,.75)";
-        ctx.fillRect(lx - 4, cy - font, w + 8, font * 1.4);
-        ctx.fillStyle = colour;
-        ctx.fillText(label, lx, cy);
+        drawLabel(ctx, `${z.name} · ${named("tun_zt", z.type)}`, z.polygon, W, H, font, colour);
       }
       if (points.length) {
         ctx.strokeStyle = "#ffd84d";
@@ -748,7 +793,15 @@ page({
 
     function showZones() {
       const list = zones();
-      zoneList.replaceChildren(...(list.length ? list.map((z) => el("li", { "data-testid": `zone-${z.name}` },
+      const maskItems = masks().map((m) => el("li", { "data-testid": `mask-${m.name}` },
+        el("span", { class: "tun-swatch tun-swatch-mask", "aria-hidden": "true" }),
+        el("span", { class: "tun-zone-name" }, m.name),
+        el("span", { class: "muted" }, [t("tun_zt_mask"), t("tun_zone_corners", { n: m.polygon.length }),
+          m.detect ? t("tun_mask_seen") : t("tun_mask_hidden")].join(" · ")),
+        can("admin") ? el("button", { type: "button", class: "danger", "data-testid": `delete-mask-${m.name}`,
+          "aria-label": t("tun_mask_delete_label", { name: m.name }), onclick: () => deleteMask(m.name) },
+          t("tun_zone_delete")) : null));
+      zoneList.replaceChildren(...maskItems, ...(list.length ? list.map((z) => el("li", { "data-testid": `zone-${z.name}` },
         el("span", { class: "tun-swatch", style: `background:${ZONE_COLOURS[z.type] || "#e8edf2"}`, "aria-hidden": "true" }),
         el("span", { class: "tun-zone-name" }, z.name),
         el("span", { class: "muted" }, [named("tun_zt", z.type), t("tun_zone_corners", { n: z.polygon.length }),
@@ -764,11 +817,46 @@ page({
       return api(`${base}/zones`, { method: "PUT", body: { zones: list, comment: message } });
     }
 
+    async function saveMask(name, parsed) {
+      if (masks().some((m) => m.name === name)) { zoneError.textContent = t("tun_mask_taken", { name }); zName.focus(); return; }
+      try {
+        const saved = await api(`${base}/masks`, { method: "PUT", body: {
+          masks: [...masks(), { name, polygon: parsed, detect: zDetect.checked }],
+          comment: t("tun_mask_comment_add", { name }) } });
+        toast(t("tun_mask_saved", { name, v: saved.version }));
+        points = [];
+        for (const input of [zName, zPoints]) input.value = "";
+        await load();
+        loadPicture();
+      } catch (err) {
+        zoneError.textContent = problem(err);
+      }
+    }
+
+    async function deleteMask(name) {
+      zoneError.textContent = "";
+      try {
+        await api(`${base}/masks`, { method: "PUT", body: { masks: masks().filter((m) => m.name !== name),
+          comment: t("tun_mask_comment_delete", { name }) } });
+        toast(t("tun_mask_deleted", { name }));
+        await load();
+        loadPicture();
+      } catch (err) {
+        zoneError.textContent = problem(err);
+      }
+    }
+
     async function saveZone() {
       zoneError.textContent = "";
       const name = zName.value.trim();
       const parsed = parsePoints(zPoints.value);
       if (!name) { zoneError.textContent = t("tun_zone_need_name"); zName.focus(); return; }
+      if (zType.value === MASK) {
+        if (!parsed) { zoneError.textContent = t("tun_zone_bad_points"); zPoints.focus(); return; }
+        if (parsed.length < 3) { zoneError.textContent = t("tun_zone_need_points"); zPoints.focus(); return; }
+        await saveMask(name, parsed);
+        return;
+      }
       if (zones().some((z) => z.name === name)) { zoneError.textContent = t("tun_zone_taken", { name }); zName.focus(); return; }
       if (!parsed) { zoneError.textContent = t("tun_zone_bad_points"); zPoints.focus(); return; }
       if (parsed.length < 3) { zoneError.textContent = t("tun_zone_need_points"); zPoints.focus(); return; }
