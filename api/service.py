@@ -36,6 +36,7 @@ from models.onnx_pose import OnnxPoseEstimator
 from vision.config import CameraConfig
 from vision.pipeline import Analyzer, Pipeline, StepResult
 from vision.runner import CameraWorker, ResultCallback, Runner
+from vision.shared_model import SharedEstimator
 from vision.tracking import PoseTracker
 
 log = logging.getLogger(__name__)
@@ -96,7 +97,8 @@ def feed_alerts(alerts: AlertService, camera_id: str) -> ResultCallback:
 
 
 class WorkerFactory:
-    """Builds a camera's worker: its pipeline on the shared estimator, wired to the alerts."""
+    """Builds a camera's worker: its pipeline on the one pose model all cameras share (in
+    turn, `SharedEstimator`), wired to the alerts."""
 
     def __init__(
         self,
@@ -108,6 +110,7 @@ class WorkerFactory:
         self.config = config
         self.data_dir = data_dir
         self.estimator = estimator
+        self.shared = SharedEstimator(estimator)
         self.alerts = alerts
 
     def make(self, cam: CameraConfig) -> CameraWorker:
@@ -119,13 +122,13 @@ class WorkerFactory:
                 }
             )
         pipeline = Pipeline(
-            cam.id, self.estimator, analyzer_for(cam, self.config), hidden=cam.privacy.masks
+            cam.id, self.shared, analyzer_for(cam, self.config), hidden=cam.privacy.masks
         )
         on_result = None
         if self.alerts is not None:
             self.alerts.set_privacy(cam.id, cam.privacy)
             on_result = feed_alerts(self.alerts, cam.id)
-        return CameraWorker(cam, pipeline, on_result)
+        return CameraWorker(cam, pipeline, on_result, inference_wait=self.shared.wait_ms)
 
 
 def build_runner(

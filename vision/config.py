@@ -13,6 +13,7 @@ from pydantic import Field, field_validator
 
 from vision.behaviours.config import BehavioursConfig
 from vision.configbase import StrictModel, unique_names
+from vision.motion import GatingConfig
 from vision.privacy import PrivacyConfig
 from vision.zones import ZoneConfig
 
@@ -68,6 +69,10 @@ class CameraConfig(StrictModel):
     )
     reconnect: ReconnectConfig = Field(
         default_factory=ReconnectConfig, description="Backoff between attempts to reopen it."
+    )
+    gating: GatingConfig = Field(
+        default_factory=GatingConfig,
+        description="Run the pose model at the full rate only while the picture moves.",
     )
     zones: tuple[ZoneConfig, ...] = Field(
         (), description="Areas of this camera's image with a type (bed, exit, ...); names unique."

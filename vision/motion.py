@@ -1,15 +1,24 @@
-"""Cheap image motion: small grey thumbnails and their differences (no model, ~0.3 ms a frame).
+"""Cheap image motion: small grey thumbnails, their differences, and the activity gate that
+decides whether a frame is worth the pose model (no model, ~0.3 ms a frame).
 
 Behaviour rules may use how much the pixels inside people's boxes changed between two analysed
 frames. Thumbnails are what the evaluation cache stores next to the poses, so a cached replay
-sees exactly the motion a live camera would.
+sees exactly the motion a live camera would, and `carewatch eval` gates frames exactly as a live
+camera does.
+
+`ActivityGate` runs on every frame a camera would analyse: while something moves (and for
+`hold_s` after) every frame goes to the model; while nothing does, one every `1 / idle_fps`
+seconds. A fall that starts from stillness moves pixels, so the very next frame is analysed at
+the full rate again, with the still person's recent upright poses already tracked.
 """
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
+from pydantic import Field
 
+from vision.configbase import StrictModel
 from vision.types import Image
 
 MOTION_SCALE = 8
@@ -29,3 +38,84 @@ def difference(previous: Image | None, current: Image) -> Image | None:
     if previous is None or previous.shape != current.shape:
         return None
     return np.asarray(cv2.absdiff(previous, current), dtype=np.uint8)
+
+
+class GatingConfig(StrictModel):
+    """When a camera's frames go to the pose model: all of them while something moves, a few
+    while nothing does."""
+
+    enabled: bool = Field(
+        True,
+        description="Analyse at the full `analysis_fps` only while the picture moves; off "
+        "analyses every frame at the full rate.",
+    )
+    idle_fps: float = Field(
+        1.0,
+        gt=0,
+        le=60,
+        description="Analysis rate while nothing moves (people keep being tracked, e.g. "
+        "someone asleep or standing still).",
+    )
+    pixel_delta: int = Field(
+        14,
+        ge=1,
+        le=255,
+        description="How many grey levels a pixel of the 1/8-scale picture must change by to "
+        "count as moving (above sensor noise and compression).",
+    )
+    motion_share: float = Field(
+        0.002,
+        gt=0,
+        le=1,
+        description="Share of the 1/8-scale picture that must move for the camera to be active "
+        "(0.002 of 80x60 = 10 pixels, a hand waving at 5 m).",
+    )
+    hold_s: float = Field(
+        3.0,
+        ge=0,
+        le=600,
+        description="Stay at the full rate this long after the last motion.",
+    )
+
+
+class ActivityGate:
+    """Per camera: `admit(thumb, t)` says whether the frame at time `t` (seconds, the camera's
+    clock) with motion thumbnail `thumb` goes to the model. Motion is measured against the last
+    admitted frame, so slow movement adds up until it counts."""
+
+    def __init__(self, cfg: GatingConfig) -> None:
+        self.cfg = cfg
+        self.active = True
+        self.admitted = 0
+        self.skipped = 0
+        self._reference: Image | None = None
+        self._last_admitted: float | None = None
+        self._last_motion: float | None = None
+
+    def moving_share(self, thumb: Image) -> float:
+        """Share of thumbnail pixels that changed by more than `pixel_delta` since the last
+        admitted frame (1.0 without one)."""
+        diff = difference(self._reference, thumb)
+        if diff is None:
+            return 1.0
+        return float(np.count_nonzero(diff > self.cfg.pixel_delta)) / diff.size
+
+    def admit(self, thumb: Image, t: float) -> bool:
+        if not self.cfg.enabled:
+            self.admitted += 1
+            return True
+        if self.moving_share(thumb) >= self.cfg.motion_share:
+            self._last_motion = t
+        self.active = self._last_motion is not None and t - self._last_motion <= self.cfg.hold_s
+        due = (
+            self._last_admitted is None
+            or t - self._last_admitted >= 1.0 / self.cfg.idle_fps - 1e-6
+            or t < self._last_admitted  # a file camera that started again
+        )
+        if not (self.active or due):
+            self.skipped += 1
+            return False
+        self._reference = thumb
+        self._last_admitted = t
+        self.admitted += 1
+        return True

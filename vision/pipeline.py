@@ -144,15 +144,15 @@ class Analyzer:
         )
 
 
-def perceive(frame: Frame, estimator: Estimator) -> Perception:
-    """The stateless stage: run the pose model and make the motion thumbnail."""
+def perceive(frame: Frame, estimator: Estimator, thumb: Image | None = None) -> Perception:
+    """The stateless stage: run the pose model and make the motion thumbnail (unless given)."""
     return Perception(
         camera_id=frame.camera_id,
         frame_index=frame.index,
         timestamp=frame.timestamp,
         frame_size=frame.size,
         poses=estimator.infer(frame),
-        thumb=thumbnail(frame.image),
+        thumb=thumbnail(frame.image) if thumb is None else thumb,
     )
 
 
@@ -183,7 +183,8 @@ class Pipeline:
         before the model sees the frame."""
         self.hidden = tuple(m for m in masks if not m.detect)
 
-    def step(self, frame: Frame) -> StepResult:
+    def step(self, frame: Frame, thumb: Image | None = None) -> StepResult:
+        """`thumb`: the frame's motion thumbnail when the caller made it already."""
         if self.hidden:
             frame = Frame(
                 frame.camera_id,
@@ -191,8 +192,9 @@ class Pipeline:
                 frame.timestamp,
                 apply_masks(frame.image, self.hidden, detection_only=True),
             )
+            thumb = None  # the hidden areas' motion is not the detectors' business either
         t0 = time.perf_counter()
-        seen = perceive(frame, self.estimator)
+        seen = perceive(frame, self.estimator, thumb)
         t1 = time.perf_counter()
         result = self.analyzer.step(seen, frame)
         result.timings_s["pose"] = t1 - t0

@@ -1,9 +1,11 @@
 """Threads around the pure pipeline: one reader and one analysis loop per camera, and health.
 
 The reader thread (see `vision.reader`) decodes continuously and keeps only the newest frame; the
-analysis thread here takes the newest frame at most `analysis_fps` times a second and runs the
-camera's `Pipeline.step`. A slow model therefore drops frames (counted) instead of building a
-backlog, and one camera's trouble never blocks another.
+analysis thread here takes the newest frame at most `analysis_fps` times a second, asks the
+camera's `ActivityGate` whether it is worth the model (every frame while the picture moves, one
+every `1 / gating.idle_fps` s while it does not) and runs the camera's `Pipeline.step`. A slow
+model therefore drops frames (counted) instead of building a backlog, and one camera's trouble
+never blocks another.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from vision.config import CameraConfig
+from vision.motion import ActivityGate, thumbnail
 from vision.pipeline import Pipeline, StepResult
 from vision.reader import CameraReader
+from vision.types import Frame, Image
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +38,14 @@ class CameraWorker:
         pipeline: Pipeline,
         on_result: ResultCallback | None = None,
         reader: CameraReader | None = None,
+        inference_wait: Callable[[str], float | None] | None = None,
     ) -> None:
+        """`inference_wait(camera_id)`: how long the camera waits for the shared model (ms;
+        `SharedEstimator.wait_ms`), for the health data."""
         self.cfg = cfg
         self.pipeline = pipeline
         self.on_result = on_result
+        self.inference_wait = inference_wait
         self.reader = reader or CameraReader(cfg)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -47,6 +55,8 @@ class CameraWorker:
         self._frames_analysed = 0
         self._errors = 0
         self._last_error: str | None = None
+        self._lag: deque[float] = deque(maxlen=50)
+        self.gate = ActivityGate(cfg.gating)
 
     def start(self) -> None:
         self.reader.start()
@@ -75,33 +85,39 @@ class CameraWorker:
                 continue
             last_index = frame.index
             received_at = time.time()
-            try:
-                result = self.pipeline.step(frame)
-            except Exception as exc:  # keep analysing the next frames; record what went wrong
-                self._errors += 1
-                self._last_error = f"{type(exc).__name__}: {exc}"
-                log.exception("camera %s: analysis of frame %d failed", self.cfg.id, frame.index)
-                continue
+            thumb = thumbnail(frame.image)
             with self._lock:
-                self._latest = result
-                self._analysed.append(time.monotonic())
-                self._frames_analysed += 1
-            if self.on_result is not None:
-                try:
-                    self.on_result(result, received_at)
-                except Exception as exc:  # alerts failing must not stop the analysis
-                    self._errors += 1
-                    self._last_error = f"{type(exc).__name__}: {exc}"
-                    log.exception(
-                        "camera %s: handling the result of frame %d failed",
-                        self.cfg.id,
-                        frame.index,
-                    )
+                admitted = self.gate.admit(thumb, frame.timestamp)
+            if admitted:
+                self._analyse(frame, thumb, received_at)
             next_due += period
             now = time.monotonic()
             if next_due < now:  # behind: start the schedule again from now instead of bursting
                 next_due = now
             self._stop.wait(next_due - now)
+
+    def _analyse(self, frame: Frame, thumb: Image, received_at: float) -> None:
+        try:
+            result = self.pipeline.step(frame, thumb)
+        except Exception as exc:  # keep analysing the next frames; record what went wrong
+            self._errors += 1
+            self._last_error = f"{type(exc).__name__}: {exc}"
+            log.exception("camera %s: analysis of frame %d failed", self.cfg.id, frame.index)
+            return
+        with self._lock:
+            self._latest = result
+            self._analysed.append(time.monotonic())
+            self._frames_analysed += 1
+            self._lag.append(time.time() - received_at)
+        if self.on_result is not None:
+            try:
+                self.on_result(result, received_at)
+            except Exception as exc:  # alerts failing must not stop the analysis
+                self._errors += 1
+                self._last_error = f"{type(exc).__name__}: {exc}"
+                log.exception(
+                    "camera %s: handling the result of frame %d failed", self.cfg.id, frame.index
+                )
 
     def health(self) -> dict[str, Any]:
         """Reader health plus analysis figures, ready for JSON."""
@@ -110,6 +126,8 @@ class CameraWorker:
             stamps = list(self._analysed)
             latest = self._latest
             analysed = self._frames_analysed
+            lags = sorted(self._lag)
+            active, skipped = self.gate.active, self.gate.skipped
         now = time.monotonic()
         recent = [t for t in stamps if now - t <= 5.0]
         fps = (len(recent) - 1) / (recent[-1] - recent[0]) if len(recent) > 1 else 0.0
@@ -118,6 +136,10 @@ class CameraWorker:
             analysis_fps_target=self.cfg.analysis_fps,
             analysed_fps=round(fps, 2),
             frames_analysed=analysed,
+            active=active,
+            frames_skipped_idle=skipped,
+            lag_ms=round(lags[len(lags) // 2] * 1000, 1) if lags else None,
+            inference_wait_ms=self.inference_wait(self.cfg.id) if self.inference_wait else None,
             analysis_errors=self._errors,
             last_analysis_error=self._last_error,
             people=0 if latest is None else len(latest.poses),

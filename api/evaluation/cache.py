@@ -24,7 +24,7 @@ import numpy.typing as npt
 from models.acquire import cache_root
 from models.onnx_pose import OnnxPoseEstimator
 from vision.config import CameraConfig
-from vision.motion import thumbnail
+from vision.motion import ActivityGate, GatingConfig, thumbnail
 from vision.pipeline import Analyzer, Perception, StepResult
 from vision.sources import open_source
 from vision.types import NUM_KEYPOINTS, Poses
@@ -193,8 +193,14 @@ def analysed_indices(clip: CachedClip, analysis_fps: float | None) -> Iterator[i
 
 
 def replay(
-    clip: CachedClip, analyzer: Analyzer, analysis_fps: float | None
+    clip: CachedClip,
+    analyzer: Analyzer,
+    analysis_fps: float | None,
+    gating: GatingConfig | None = None,
 ) -> Iterator[tuple[int, StepResult]]:
-    """Feed the cached perception through `analyzer` at the camera's analysis rate."""
+    """Feed the cached perception through `analyzer` at the camera's analysis rate, leaving
+    out the frames a live camera's activity gate (`gating`) would not analyse."""
+    gate = None if gating is None else ActivityGate(gating)
     for i in analysed_indices(clip, analysis_fps):
-        yield i, analyzer.step(clip.perception(analyzer.camera_id, i))
+        if gate is None or gate.admit(clip.thumbs[i], float(clip.timestamps[i])):
+            yield i, analyzer.step(clip.perception(analyzer.camera_id, i))

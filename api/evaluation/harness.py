@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from api.config import AppConfig
-from api.evaluation.cache import CachedClip, load_or_compute, replay
+from api.evaluation.cache import CachedClip, analysed_indices, load_or_compute, replay
 from models.acquire import model_dir, resolve_onnx
 from models.onnx_pose import OnnxPoseEstimator
 from vision.config import CameraConfig
@@ -162,6 +162,8 @@ class ClipRun:
     clip: ClipLabel
     events: tuple[ClipEvent, ...]
     frames_analysed: int = 0
+    frames_offered: int = 0
+    """Frames at the camera's analysis rate; those the activity gate let through were analysed."""
 
 
 @dataclass(frozen=True)
@@ -176,6 +178,15 @@ class EvalResult:
     seconds: float
     detectors: tuple[str, ...] = ()
     """The `kind` of each detector the camera's analyzer ran (a behaviour missing here had none)."""
+    gating: dict[str, Any] | None = None
+    """The camera's activity gating settings when it was on."""
+
+    @property
+    def analysed_share(self) -> float | None:
+        """Share of the frames at the analysis rate that went to the model (gating skips the
+        rest)."""
+        offered = sum(r.frames_offered for r in self.runs)
+        return sum(r.frames_analysed for r in self.runs) / offered if offered else None
 
 
 def compact(value: Any, depth: int = 0) -> Any:
@@ -238,11 +249,12 @@ def analyse_clip(
     analyzer.wall_start = local_midnight()
     events: list[ClipEvent] = []
     frames = 0
-    for index, step in replay(cached, analyzer, analysis_fps):
+    for index, step in replay(cached, analyzer, analysis_fps, camera.gating):
         frames += 1
         for event in step.events:
             events.append(to_clip_event(event, index, float(cached.timestamps[index])))
-    return ClipRun(clip=clip, events=tuple(events), frames_analysed=frames)
+    offered = sum(1 for _ in analysed_indices(cached, analysis_fps))
+    return ClipRun(clip=clip, events=tuple(events), frames_analysed=frames, frames_offered=offered)
 
 
 def default_estimator(config: AppConfig) -> OnnxPoseEstimator:
@@ -359,6 +371,7 @@ def run_loaded(
         behaviours=camera.behaviours.model_dump(mode="json"),
         seconds=seconds,
         detectors=detectors,
+        gating=camera.gating.model_dump(mode="json") if camera.gating.enabled else None,
     )
 
 

@@ -124,6 +124,18 @@ def _what(o: ClipOutcome) -> str:
     return "; ".join(parts)
 
 
+def gating_sentence(result: EvalResult) -> str:
+    """Whether frames were left out while nothing moved, and how many were analysed."""
+    share = result.analysed_share
+    if result.gating is None:
+        return "Activity gating off: every frame at the analysis rate went to the pose model."
+    return (
+        f"Activity gating on (idle {result.gating['idle_fps']:g} fps, hold "
+        f"{result.gating['hold_s']:g} s): {_pct(share)} of the frames at the analysis rate went "
+        "to the pose model, as a live camera would analyse them."
+    )
+
+
 def to_markdown(
     result: EvalResult,
     score: Score,
@@ -143,6 +155,8 @@ def to_markdown(
         f"normal: {normal_min:.1f} minutes of normal footage); camera `{result.camera_id}` "
         f"analysed at {fps}; pose model {result.model_version}; {result.seconds:.1f} s "
         "(poses from the cache).",
+        "",
+        gating_sentence(result),
     ]
     if command:
         out += ["", "```sh", command, "```"]
@@ -360,6 +374,8 @@ def to_json(
         "model_version": result.model_version,
         "seconds": round(result.seconds, 2),
         "detectors": list(result.detectors),
+        "gating": result.gating,
+        "analysed_share": result.analysed_share,
         "behaviours_config": result.behaviours,
         "targets": [
             {

@@ -35,6 +35,7 @@ from tests.builders import standing_poses
 from tests.conftest import SHARED_DATA
 from vision.behaviours.config import BehavioursConfig
 from vision.config import CameraConfig
+from vision.motion import GatingConfig
 from vision.pipeline import Analyzer
 from vision.tracking import PoseTracker
 from vision.types import BehaviourEvent, Scene
@@ -401,7 +402,8 @@ def fake_factory(at_s: float = 2.0, kind: str = "fall") -> AnalyzerFactory:
     return make
 
 
-CAMERA = CameraConfig(id="eval", source="eval", analysis_fps=5.0)
+CAMERA = CameraConfig(id="eval", source="eval", analysis_fps=5.0, gating={"enabled": False})
+"""Gating off: these synthetic clips have blank thumbnails (nothing moves)."""
 
 
 @pytest.mark.parametrize(("fps", "frame"), [(None, 21), (5.0, 22), (2.5, 24)])
@@ -419,8 +421,19 @@ def test_replay_records_the_frame_and_time_of_each_event(fps: float | None, fram
     (event,) = out.events
     assert (event.kind, event.frame, event.t) == ("fall", frame, pytest.approx(frame / 10))
     assert event.evidence == {"people": 1, "speed": 1.235}  # numpy made plain and short
-    assert out.frames_analysed == {None: 40, 5.0: 20, 2.5: 10}[fps]
+    assert out.frames_analysed == out.frames_offered == {None: 40, 5.0: 20, 2.5: 10}[fps]
     assert json.dumps(event.to_dict())
+
+
+def test_replay_gates_frames_like_a_live_camera() -> None:
+    """Nothing moves in the synthetic clip's thumbnails: with gating on, after the first
+    `hold_s` only one frame a second is analysed, as a live camera would."""
+    gated = CAMERA.model_copy(update={"gating": GatingConfig(idle_fps=1.0, hold_s=1.0)})
+    out = analyse_clip(
+        clip(start=5, end=10), synthetic_clip("a"), gated, AppConfig(), analysis_fps=5
+    )
+    # 4 s at 5 fps: t = 0.0-1.0 s held active (6 frames), then t = 2.0 and 3.0 s
+    assert (out.frames_offered, out.frames_analysed) == (20, 8)
 
 
 def test_each_clip_gets_a_fresh_analyzer_at_the_cameras_rate() -> None:
