@@ -4,7 +4,9 @@ Each camera's recent analysed frames live in a `FrameRing` (memory only, scaled 
 `max_width_px`). When an alert asks for a clip, `ClipRecorder` waits until the seconds after the
 detection have passed, takes that window from the ring and hands it to one background writer
 thread, which encodes a browser-playable H.264 MP4 and a JSON sidecar with the people's boxes and
-skeletons per frame. Footage that belongs to no alert is never written.
+skeletons per frame. A snapshot gets a JSON sidecar of its people too (`snapshot_sidecar`), so an
+export can pixelate faces in evidence stored unblurred. Footage that belongs to no alert is never
+written.
 
 Every file is written under a temporary name in its own folder and moved into place with
 `os.replace`, so a reader never sees half a file. Times are wall-clock epoch seconds passed in by
@@ -165,11 +167,25 @@ def _temp_beside(path: Path, suffix: str) -> Iterator[Path]:
         temp.unlink(missing_ok=True)
 
 
+def snapshot_sidecar(path: Path) -> Path:
+    """The JSON sidecar of the snapshot at `path`: `x.jpg.json` beside `x.jpg` (and
+    `x.real.jpg.json` beside a skeleton-only camera's `x.real.jpg`)."""
+    return path.with_name(path.name + ".json")
+
+
 def write_snapshot(
     path: Path, frame: RingFrame, *, quality: int, highlight: tuple[int, ...] = ()
 ) -> None:
     """Write `frame` as a JPEG with everyone's box and skeleton drawn; the people whose track id
-    is in `highlight` (those in the alert) get a thicker red box as well."""
+    is in `highlight` (those in the alert) get a thicker red box as well.
+
+    Beside it goes `snapshot_sidecar(path)` with the frame's people in the snapshot's pixels, so
+    faces can be placed later (pixelated at export) the way they are live::
+
+        {"t": 1700000002.0, "width": 320, "height": 240, "track_ids": [3],
+         "xyxy": [[x1, y1, x2, y2]], "keypoints": [[[x, y] or null, ...17]],
+         "keypoint_score": [[0.91 or null, ...17]], "score": [0.9]}
+    """
     image = draw_poses(frame.image, frame.poses)
     ids = frame.poses.track_id
     if highlight and ids is not None:
@@ -180,9 +196,14 @@ def write_snapshot(
     ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
     if not ok or encoded is None:
         raise ValueError(f"could not encode the snapshot {path.name} as JPEG ({image.shape})")
-    with _temp_beside(path, ".tmp.jpg") as temp:
+    h, w = int(image.shape[0]), int(image.shape[1])
+    sidecar = {"t": frame.wall_time, "width": w, "height": h, **_poses_record(frame.poses)}
+    json_path = snapshot_sidecar(path)
+    with _temp_beside(path, ".tmp.jpg") as temp, _temp_beside(json_path, ".tmp.json") as temp_json:
         temp.write_bytes(np.asarray(encoded).tobytes())
+        temp_json.write_text(json.dumps(sidecar, allow_nan=False, separators=(",", ":")))
         temp.replace(path)
+        temp_json.replace(json_path)
 
 
 @dataclass(frozen=True)
@@ -212,11 +233,11 @@ def _round(value: float, digits: int = 2) -> float | None:
     return None if math.isnan(value) else round(value, digits)
 
 
-def _frame_record(frame: RingFrame, offset_s: float, poses: Poses) -> dict[str, Any]:
+def _poses_record(poses: Poses) -> dict[str, Any]:
+    """`poses` as JSON lists: track ids, boxes, keypoints and their scores (null where missing),
+    person scores."""
     ids = poses.track_id
     return {
-        "t": frame.wall_time,
-        "offset_s": round(offset_s, 4),
         "track_ids": [None] * len(poses) if ids is None else [int(i) for i in ids],
         "xyxy": [[_round(float(v)) for v in box] for box in poses.xyxy],
         "keypoints": [
@@ -228,8 +249,13 @@ def _frame_record(frame: RingFrame, offset_s: float, poses: Poses) -> dict[str, 
             ]
             for person in poses.keypoints
         ],
+        "keypoint_score": [[_round(float(s)) for s in person] for person in poses.keypoint_score],
         "score": [_round(float(s), 3) for s in poses.score],
     }
+
+
+def _frame_record(frame: RingFrame, offset_s: float, poses: Poses) -> dict[str, Any]:
+    return {"t": frame.wall_time, "offset_s": round(offset_s, 4), **_poses_record(poses)}
 
 
 def write_clip(
@@ -244,12 +270,13 @@ def write_clip(
          "width": 160, "height": 120,
          "frames": [{"t": 1700000001.0, "offset_s": 0.0, "track_ids": [3],
                      "xyxy": [[x1, y1, x2, y2]], "keypoints": [[[x, y] or null, ...17]],
-                     "score": [0.91]}, ...]}
+                     "keypoint_score": [[0.93 or null, ...17]], "score": [0.91]}, ...]}
 
     `t` is the frame's wall time, `offset_s` where it plays in the video; `detected_offset_s` is
     the video time of `detected_at` (mapped through the frames' wall times, so it equals
     `detected_at - t_first` when frames came evenly; outside the clip it runs on at 1 s per s).
-    Coordinates are pixels of the `width` x `height` video. Missing joints are null.
+    Coordinates are pixels of the `width` x `height` video. Missing joints are null; a joint's
+    score (2 digits) lets faces be placed later with the live threshold (export blurring).
     """
     if not frames:
         raise ValueError(f"clip {path.name} has no frames")

@@ -2,8 +2,9 @@
 
 An alert's evidence is deleted once it was detected more than `retention.evidence_days` ago,
 unless the alert is still open (not resolved) or an admin marked it to keep (`AlertHold`). The
-alert itself, its history and the audit log are kept: only the files go (the JPEG, the MP4 and
-the clip's `.json` sidecar), the alert gets a change `evidence` with `snapshot` and `clip`
+alert itself, its history and the audit log are kept: only the files go (the JPEG, the MP4, the
+clip's `.json` sidecar, and where present the snapshot's `.jpg.json` sidecar and a skeleton-only
+camera's real pictures), the alert gets a change `evidence` with `snapshot` and `clip`
 cleared (actor `retention`), and each deletion is audited as `retention.delete` with the files.
 
 `run_retention` is one pass (times passed in, so tests need no clock); `RetentionJob` runs it
@@ -29,7 +30,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerts.evidence import real_path
+from alerts.evidence import real_path, snapshot_sidecar
 from alerts.feed import ChangeFeed
 from alerts.model import Alert
 from alerts.store import AlertStore, ConflictError, alerts_table
@@ -91,6 +92,12 @@ def _delete_files(root: Path, alert: Alert, report: RetentionReport) -> dict[str
         real = real_path(path)
         if real.exists():
             paths.append((str(Path(relpath).with_name(real.name)), real))
+    if alert.snapshot:  # the snapshots' pose sidecars (alerts stored before them have none)
+        snapshot = _inside(root, alert.snapshot)
+        for path in (snapshot, real_path(snapshot)):
+            sidecar = snapshot_sidecar(path)
+            if sidecar.exists():
+                paths.append((str(Path(alert.snapshot).with_name(sidecar.name)), sidecar))
     for relpath, path in paths:
         try:
             size = path.stat().st_size

@@ -5,16 +5,18 @@ export one alert with its evidence and audit trail as a ZIP file.
   (`alert.keep`); `{"keep": false}` releases it (`alert.release`).
 - `GET /api/retention`: the settings, how many alerts are held and the last pass's report;
   `POST /api/retention/run` runs a pass now (`api.retention`).
-- `GET /api/alerts/{id}/export.zip` (`api.export`), audited as `alert.export`.
+- `GET /api/alerts/{id}/export.zip` (`api.export`), audited as `alert.export`: faces pixelated
+  (`?faces=blurred`, the default) or, with `?faces=as_stored&reason=...`, the files as stored.
 """
 
 from __future__ import annotations
 
 import time
 from pathlib import Path as FilePath
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
@@ -142,9 +144,37 @@ def retention_run(db: DB, request: Request, who: Principal = admin) -> dict[str,
     response_class=FileResponse,
     responses={200: {"content": {"application/zip": {}}, "description": "The ZIP archive."}},
 )
-def export(alert_id: AlertId, db: DB, request: Request, who: Principal = admin) -> FileResponse:
+def export(
+    alert_id: AlertId,
+    db: DB,
+    request: Request,
+    faces: Literal["blurred", "as_stored"] = Query(
+        "blurred",
+        description="`blurred`: faces pixelated in the snapshot and clip (a file whose poses "
+        "are missing is left out); `as_stored`: the files as stored, needs a `reason`.",
+    ),
+    reason: str | None = Query(
+        None,
+        min_length=3,
+        max_length=500,
+        pattern=r"^[^\x00]*$",
+        description="Why (needed for `as_stored`; audited).",
+    ),
+    who: Principal = admin,
+) -> FileResponse:
     """The alert with its history, deliveries, evidence files and audit entries as a ZIP
-    (`README.txt` inside says what is what). Audited as `alert.export`."""
+    (`README.txt` inside says what is what, and how faces were treated). Audited as
+    `alert.export` with `faces` and `reason`."""
+    if faces == "as_stored" and not (reason and reason.strip()):
+        raise RequestValidationError(
+            [
+                {
+                    "type": "missing",
+                    "loc": ("query", "reason"),
+                    "msg": "exporting faces as stored needs a reason (3-500 characters)",
+                }
+            ]
+        )
     service = _service(request)
     now = time.time()
     try:
@@ -155,10 +185,13 @@ def export(alert_id: AlertId, db: DB, request: Request, who: Principal = admin) 
             alert_id,
             exported_by=f"{who.username} ({who.role})",
             now=now,
+            blur_faces=faces == "blurred",
+            reason=reason or "",
         )
     except UnknownAlertError:
         raise HTTPException(404, f"no alert with id {alert_id!r}") from None
-    audit(db, who, "alert.export", "alert", alert_id, {"bytes": path.stat().st_size}, request)
+    details = {"bytes": path.stat().st_size, "faces": faces, "reason": reason}
+    audit(db, who, "alert.export", "alert", alert_id, details, request)
     db.commit()
     return FileResponse(
         path,

@@ -20,6 +20,7 @@ from alerts.evidence import (
     RingFrame,
     clip_fps,
     scale_poses,
+    snapshot_sidecar,
     write_clip,
     write_snapshot,
 )
@@ -186,8 +187,19 @@ def test_snapshot_is_a_jpeg_with_the_skeleton_drawn(tmp_path: Path) -> None:
         assert diff[y, x] > 40, f"segment {a}-{b} drawn at ({x}, {y})"
     assert diff[2:10, 140:155].max() < 10, "far from the person the image is unchanged"
     assert frame.image.max() == 90, "the ring's frame is not drawn on"
-    assert [p.name for p in path.parent.iterdir()] == ["a1.jpg"], "no temporary file left"
-    assert path.stat().st_mode & 0o777 == 0o644, "readable by a web server"
+    names = sorted(p.name for p in path.parent.iterdir())
+    assert names == ["a1.jpg", "a1.jpg.json"], "the sidecar beside it, no temporary file left"
+    assert snapshot_sidecar(path) == path.parent / "a1.jpg.json"
+    assert {p.stat().st_mode & 0o777 for p in path.parent.iterdir()} == {0o644}, "web server"
+
+    sidecar = json.loads(snapshot_sidecar(path).read_text())
+    assert (sidecar["t"], sidecar["width"], sidecar["height"]) == (100.0, W, H)
+    assert sidecar["track_ids"] == [7] and sidecar["score"] == [0.9]
+    assert sidecar["xyxy"] == [[40.0, 20.0, 100.0, 115.0]]
+    keypoints = sidecar["keypoints"][0]
+    assert len(keypoints) == 17 and keypoints[3] is None, "a missing joint is null"
+    np.testing.assert_allclose(keypoints[0], frame.poses.keypoints[0, 0], atol=0.01)
+    assert sidecar["keypoint_score"] == [[0.9] * 17]
 
 
 def test_snapshot_highlights_the_alerts_people_in_red(tmp_path: Path) -> None:
@@ -287,6 +299,7 @@ def test_write_clip_is_h264_a_browser_plays_with_a_matching_sidecar(
     keypoints = first["keypoints"][0]
     assert len(keypoints) == 17 and keypoints[3] is None, "a missing joint is null"
     np.testing.assert_allclose(keypoints[0], frames[0].poses.keypoints[0, 0], atol=0.01)
+    assert first["keypoint_score"] == [[0.9] * 17], "per person, per joint, 2 digits"
     assert sorted(p.name for p in path.parent.iterdir()) == ["a1.json", "a1.mp4"]
     assert {p.stat().st_mode & 0o777 for p in path.parent.iterdir()} == {0o644}
 

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
+from alerts.evidence import real_path, snapshot_sidecar
 from alerts.model import Alert
 from api.config import RetentionConfig
 from api.retention import DAY_S, RetentionJob, last_report, run_retention
@@ -276,3 +277,32 @@ def test_the_real_pictures_of_skeleton_only_cameras_go_too(api_sqlite: ApiEnv) -
     assert report.cleared == [old.id]
     assert report.files_deleted == 6 and report.files_missing == 0
     assert not any(p.exists() for p in real)
+
+
+def test_snapshot_sidecars_go_with_their_snapshots(api_sqlite: ApiEnv) -> None:
+    """The poses beside the snapshot (`x.jpg.json`) and beside a skeleton-only camera's real
+    snapshot (`x.real.jpg.json`) are deleted with them; an alert without them misses nothing."""
+    api = api_sqlite
+    old = raise_alert(api, "ward", 0)
+    without = raise_alert(api, "hall", 10)  # stored before snapshots had sidecars
+    root = api.alerts.evidence_root
+    snapshot = root / str(old.snapshot)
+    real = real_path(snapshot)
+    real.write_bytes(b"real picture")
+    sidecars = [snapshot_sidecar(snapshot), snapshot_sidecar(real)]
+    for path in sidecars:
+        path.write_text('{"xyxy": [], "keypoints": []}')
+    with api.app.state.sessions() as db:
+        report = run_retention(db, api.alerts.store, root, MONTH, NOW)
+        entries = db.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.action == "retention.delete")
+            .order_by(AuditEntry.id)
+        ).all()
+    assert report.cleared == [old.id, without.id]
+    assert (report.files_deleted, report.files_missing) == ((3 + 1 + 2) + 3, 0)
+    assert not any(p.exists() for p in [snapshot, real, *sidecars])
+    deleted = entries[0].details["deleted"]
+    stem = str(old.snapshot)[: -len(".jpg")]
+    assert f"{stem}.jpg.json" in deleted and f"{stem}.real.jpg.json" in deleted
+    assert entries[1].details["missing"] == []
