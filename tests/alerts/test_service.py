@@ -118,6 +118,28 @@ def test_event_becomes_an_alert_with_snapshot_and_playable_clip(
         service.clips.stop()
 
 
+def test_footage_without_an_alert_is_never_written(sqlite: Engine, tmp_path: Path) -> None:
+    """Minimisation: a minute of analysed frames with people but no event leaves nothing on
+    disk (the ring buffer is memory only); the first alert writes its own files only."""
+    clock = Clock()
+    service = make_service(sqlite, tmp_path, clock, {"evidence": {"clip_after_s": 1}})
+    service.clips.start()
+    try:
+        assert feed(service, clock, 0, 300) == []
+        assert service.clips.wait_idle(30)
+        root = tmp_path / "evidence"
+        assert not root.exists() or not any(p.is_file() for p in root.rglob("*"))
+        (created,) = feed(service, clock, 300, 1, {0: []} | {300: [event("fall", 60.0)]})
+        feed(service, clock, 301, 10)
+        assert service.clips.wait_idle(30)
+        alert = service.get(created.alert.id)
+        written = sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+        stem = str(alert.snapshot).removesuffix(".jpg")
+        assert written == sorted([f"{stem}.jpg", f"{stem}.jpg.json", f"{stem}.mp4", f"{stem}.json"])
+    finally:
+        service.clips.stop()
+
+
 def test_repeated_events_update_one_alert_and_staff_close_it(
     sqlite: Engine, tmp_path: Path
 ) -> None:
