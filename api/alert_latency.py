@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import secrets
 import shutil
 import socket
@@ -24,18 +25,26 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import uvicorn
 
+from alerts.model import Alert
+from alerts.service import AlertService
 from api.app import create_app
 from api.config import AppConfig, parse_config
 from api.security import create_user
 from api.service import build_alerts, build_runner, ensure_demo_video
+from vision.runner import Runner
 
 log = logging.getLogger(__name__)
+
+SETTLE_S = 2.0
+"""Seconds waited after a run for the last deliveries to land."""
 
 
 def _free_port() -> int:
@@ -139,7 +148,8 @@ def _listen_mqtt(host: str, port: int, arrivals: Arrivals) -> Any:
     return client
 
 
-def _stats(values: list[float]) -> dict[str, float | int | None]:
+def latency_stats(values: list[float]) -> dict[str, float | int | None]:
+    """Count, median, 95th percentile and maximum of latencies in seconds (None when empty)."""
     if not values:
         return {"n": 0, "median_s": None, "p95_s": None, "max_s": None}
     ordered = sorted(values)
@@ -152,13 +162,38 @@ def _stats(values: list[float]) -> dict[str, float | int | None]:
     }
 
 
-def bench_config(video: Path, cameras: int, mqtt: tuple[str, int] | None, size: int) -> AppConfig:
+def demo_video(data_dir: Path) -> Path:
+    """The demo video, generated once into `data_dir` (with the 640 model, as the service does)."""
+    from models.acquire import model_dir, resolve_onnx
+    from models.config import PoseModelConfig
+    from models.onnx_pose import OnnxPoseEstimator
+
+    cfg640 = PoseModelConfig(input_size=640)
+    return ensure_demo_video(data_dir, OnnxPoseEstimator(resolve_onnx(cfg640, model_dir()), cfg640))
+
+
+def service_config(
+    sources: Sequence[Path],
+    *,
+    mqtt: tuple[str, int] | None,
+    size: int,
+    camera: Mapping[str, Any] | None = None,
+    origin: str = "bench-alerts",
+) -> AppConfig:
+    """Camera `cam{i+1}` plays `sources[i]` looping at its own speed (5 analysed fps), with
+    `camera` laid over every camera's section; cool-downs 0, an MQTT channel when `mqtt`."""
     return parse_config(
         {
             "model": {"input_size": size},
             "cameras": [
-                {"id": f"cam{i + 1}", "source": str(video), "loop": True, "analysis_fps": 5}
-                for i in range(cameras)
+                {
+                    "id": f"cam{i + 1}",
+                    "source": str(source),
+                    "loop": True,
+                    "analysis_fps": 5,
+                    **(camera or {}),
+                }
+                for i, source in enumerate(sources)
             ],
             "alerts": {
                 "kinds": {k: {"cooldown_s": 0} for k in ("fall", "fight", "pacing")},
@@ -167,8 +202,85 @@ def bench_config(video: Path, cameras: int, mqtt: tuple[str, int] | None, size: 
                 else [{"type": "mqtt", "name": "broker", "host": mqtt[0], "port": mqtt[1]}],
             },
         },
-        "bench-alerts",
+        origin,
     )
+
+
+def bench_config(video: Path, cameras: int, mqtt: tuple[str, int] | None, size: int) -> AppConfig:
+    return service_config([video] * cameras, mqtt=mqtt, size=size)
+
+
+@dataclass
+class Service:
+    """The running service of `running_service`: what a measurement reads while it runs."""
+
+    alerts: AlertService
+    runner: Runner
+    arrivals: Arrivals
+
+
+@contextmanager
+def running_service(
+    config: AppConfig, work: Path, mqtt: tuple[str, int] | None = None
+) -> Iterator[Service]:
+    """The real service on `config` (data in `work`): runner, alert service, uvicorn on a free
+    loopback port, a guard signed in on the WebSocket and, with `mqtt`, a subscriber on the
+    broker, all recording arrivals. Cameras start with the server; everything stops on exit."""
+    alerts = build_alerts(config, work)
+    runner, _ = build_runner(config, work, alerts=alerts)
+    port = _free_port()
+    app = create_app(
+        runner, engine=alerts.store.engine, alerts=alerts, config=config, data_dir=work
+    )
+    password = secrets.token_urlsafe(16)
+    with app.state.sessions() as db:  # the console's user, signed in like a guard would
+        create_user(db, "bench", password, "guard")
+        db.commit()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    arrivals, stop = Arrivals(), threading.Event()
+    subscriber = None
+    try:
+        if mqtt is not None:
+            subscriber = _listen_mqtt(mqtt[0], mqtt[1], arrivals)
+        thread.start()
+        if not _wait_port(port, 60):
+            raise RuntimeError("the service did not start")
+        token = _login(port, "bench", password)
+        listener = threading.Thread(
+            target=_listen_ws,
+            args=(f"ws://127.0.0.1:{port}/api/alerts/ws?token={token}", arrivals, stop),
+            daemon=True,
+        )
+        listener.start()
+        yield Service(alerts, runner, arrivals)
+    finally:
+        stop.set()
+        server.should_exit = True
+        thread.join(30)
+        if subscriber is not None:
+            subscriber.loop_stop()
+            subscriber.disconnect()
+
+
+def behaviour_alerts(
+    alerts: AlertService, since: float = 0.0, until: float = math.inf
+) -> list[Alert]:
+    """New behaviour alerts (not camera_* health ones) whose frame was taken from `since` to
+    `until` (epoch seconds)."""
+    return [
+        c.alert
+        for c in alerts.store.changes_since(0, limit=100_000)
+        if c.action == "created"
+        and c.alert.received_at is not None
+        and since <= c.alert.received_at <= until
+        and not c.alert.kind.startswith("camera_")
+    ]
+
+
+def delays(alerts: list[Alert], arrivals: Mapping[str, float]) -> list[float]:
+    """Arrival minus `received_at` of each alert that arrived (seconds)."""
+    return [arrivals[a.id] - a.received_at for a in alerts if a.id in arrivals and a.received_at]
 
 
 def measure(
@@ -180,14 +292,7 @@ def measure(
     size: int = 480,
 ) -> dict[str, Any]:
     """Run the service for `seconds` on `cameras` demo cameras; latencies of each new alert."""
-    from models.acquire import model_dir, resolve_onnx
-    from models.config import PoseModelConfig
-    from models.onnx_pose import OnnxPoseEstimator
-
-    cfg640 = PoseModelConfig(input_size=640)
-    video = ensure_demo_video(
-        data_dir, OnnxPoseEstimator(resolve_onnx(cfg640, model_dir()), cfg640)
-    )
+    video = demo_video(data_dir)
     with tempfile.TemporaryDirectory(prefix="carewatch-bench-") as tmp:
         work = Path(tmp)
         broker = None
@@ -197,65 +302,20 @@ def measure(
                 mqtt = ("127.0.0.1", broker.port)
             except (FileNotFoundError, RuntimeError) as exc:
                 log.warning("no MQTT measurement: %s", exc)
-        config = bench_config(video, cameras, mqtt, size)
-        alerts = build_alerts(config, work)
-        runner, _ = build_runner(config, work, alerts=alerts)
-        port = _free_port()
-        app = create_app(
-            runner, engine=alerts.store.engine, alerts=alerts, config=config, data_dir=work
-        )
-        password = secrets.token_urlsafe(16)
-        with app.state.sessions() as db:  # the console's user, signed in like a guard would
-            create_user(db, "bench", password, "guard")
-            db.commit()
-        server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        arrivals, stop = Arrivals(), threading.Event()
-        subscriber = None
         try:
-            if mqtt is not None:
-                subscriber = _listen_mqtt(mqtt[0], mqtt[1], arrivals)
-            thread.start()
-            if not _wait_port(port, 60):
-                raise RuntimeError("the service did not start")
-            token = _login(port, "bench", password)
-            listener = threading.Thread(
-                target=_listen_ws,
-                args=(f"ws://127.0.0.1:{port}/api/alerts/ws?token={token}", arrivals, stop),
-                daemon=True,
-            )
-            listener.start()
-            log.info("running %d demo cameras for %.0f s", cameras, seconds)
-            time.sleep(seconds)
-            time.sleep(2.0)  # let the last deliveries land
-            created = [
-                c.alert
-                for c in alerts.store.changes_since(0, limit=100_000)
-                if c.action == "created" and c.alert.received_at is not None
-            ]
+            config = bench_config(video, cameras, mqtt, size)
+            with running_service(config, work, mqtt) as service:
+                log.info("running %d demo cameras for %.0f s", cameras, seconds)
+                time.sleep(seconds)
+                time.sleep(SETTLE_S)
+                behaviour = behaviour_alerts(service.alerts)
+                arrivals = service.arrivals
         finally:
-            stop.set()
-            server.should_exit = True
-            thread.join(30)
-            if subscriber is not None:
-                subscriber.loop_stop()
-                subscriber.disconnect()
             if broker is not None:
                 broker.stop()
-    behaviour = [a for a in created if not a.kind.startswith("camera_")]
     commit = [a.updated_at - a.received_at for a in behaviour if a.received_at]
-    ws = [
-        arrivals.ws[a.id] - a.received_at
-        for a in behaviour
-        if a.id in arrivals.ws and a.received_at
-    ]
-    mq = [
-        arrivals.mqtt[a.id] - a.received_at
-        for a in behaviour
-        if a.id in arrivals.mqtt and a.received_at
-    ]
+    ws = delays(behaviour, arrivals.ws)
+    mq = delays(behaviour, arrivals.mqtt)
     kinds: dict[str, int] = {}
     for a in behaviour:
         kinds[a.kind] = kinds.get(a.kind, 0) + 1
@@ -265,9 +325,9 @@ def measure(
         "input_size": size,
         "alerts": len(behaviour),
         "kinds": kinds,
-        "frame_to_commit": _stats(commit),
-        "frame_to_websocket": _stats(ws),
-        "frame_to_mqtt": _stats(mq) if mqtt is not None else None,
+        "frame_to_commit": latency_stats(commit),
+        "frame_to_websocket": latency_stats(ws),
+        "frame_to_mqtt": latency_stats(mq) if mqtt is not None else None,
         "missing_on_websocket": len(behaviour) - len(ws),
         "missing_on_mqtt": None if mqtt is None else len(behaviour) - len(mq),
     }

@@ -7,6 +7,8 @@
     carewatch demo-video OUT.mp4 [--seed N]
     carewatch bench [VIDEO] [--sizes ...] [--frames N] [--no-reference] [--json FILE]
     carewatch bench-alerts [--cameras N] [--seconds S] [--mqtt HOST:PORT] [--json FILE]
+    carewatch bench-cameras [--cameras 1,2,4,8,16] [--seconds S] [--clips DIR] [--idle K]
+                            [--gating on|off|both] [--size N] [--no-reference] [--json FILE]
     carewatch config-check FILE | config-docs
     carewatch eval [--labels CSV] [--clips DIR] [--config FILE] [--camera ID] [--only fall|fight]
                    [--fps N] [--md OUT.md] [--json OUT.json]
@@ -209,6 +211,25 @@ def cmd_bench_alerts(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_cameras(args: argparse.Namespace) -> int:
+    from api.capacity import parse_counts, run, to_markdown
+
+    report = run(
+        cameras=parse_counts(args.cameras),
+        seconds=args.seconds,
+        clips=args.clips,
+        idle=args.idle,
+        gating=args.gating,
+        size=args.size,
+        reference=not args.no_reference,
+        data_dir=Path(args.data_dir),
+    )
+    print(to_markdown(report))
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2))
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     import json
 
@@ -350,6 +371,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", type=Path, help="also write the results as JSON")
     p.add_argument("--data-dir", default="data", help="where the demo video is kept")
     p.set_defaults(func=cmd_bench_alerts)
+
+    p = sub.add_parser("bench-cameras", help="measure how many cameras this machine watches")
+    p.add_argument("--cameras", default="1,2,4,8,16", help="camera counts, comma-separated")
+    p.add_argument("--seconds", type=float, default=30.0, help="measured seconds per run")
+    p.add_argument(
+        "--clips",
+        type=Path,
+        default=Path("../shared/data/clips"),
+        help="folder with labels.csv and the clips (absent: the demo video on every camera)",
+    )
+    p.add_argument("--idle", type=int, default=0, help="how many cameras show an empty room")
+    p.add_argument(
+        "--gating",
+        choices=("on", "off", "both"),
+        help="motion gating for the runs (default: both, when this build has gating)",
+    )
+    p.add_argument("--size", type=int, default=480, help="pose model input size")
+    p.add_argument("--no-reference", action="store_true", help="skip the Ultralytics run")
+    p.add_argument("--json", type=Path, help="also write the report as JSON")
+    p.add_argument("--data-dir", default="data", help="where the demo video is kept")
+    p.set_defaults(func=cmd_bench_cameras)
 
     for verb, text in (
         ("eval", "score the behaviour detectors on labelled clips (cached poses)"),

@@ -18,6 +18,10 @@ Per timed frame it records Ultralytics' own `result.speed` (preprocess, inferenc
 the time of the tracker's `update` (wrapped), and the wall time of one step of the result
 generator, which also holds decoding (cv2) and bookkeeping. The first `--warmup` frames are not
 timed. If something it needs is missing it prints `{"skipped": "why"}` and exits 0.
+
+Several `--video`s are tracked one after the other by the same model and tracker (up to
+`--max-frames` each; the warm-up is the run's first frames): `wall_s` then spans them all, which
+is how `carewatch bench-cameras` measures the plain pipeline's throughput over mixed clips.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ def _skip(reason: str) -> int:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--pt", required=True, type=Path)
-    parser.add_argument("--video", required=True, type=Path)
+    parser.add_argument("--video", required=True, type=Path, nargs="+", help="one or more")
     parser.add_argument("--size", required=True, type=int)
     parser.add_argument("--threads", required=True, type=int)
     parser.add_argument("--max-frames", required=True, type=int)
@@ -105,15 +109,6 @@ def main(argv: list[str]) -> int:
             tracker.update = timed_update
 
     model.add_callback("on_predict_batch_start", wrap)
-    results = model.track(
-        source=str(args.video),
-        imgsz=args.size,
-        stream=True,
-        persist=True,
-        tracker="bytetrack.yaml",
-        device="cpu",
-        verbose=False,
-    )
     stage_ms: dict[str, list[float]] = {
         "preprocess": [],
         "inference": [],
@@ -123,28 +118,39 @@ def main(argv: list[str]) -> int:
     frame_ms: list[float] = []
     people: list[int] = []
     cpu0 = wall0 = 0.0
-    index = 0
-    while index < args.max_frames:
-        state["track_s"], state["people"] = 0.0, 0
-        t0 = time.perf_counter()
-        if index == args.warmup:
-            cpu0, wall0 = time.process_time(), t0
-        try:
-            result = next(results)
-        except StopIteration:
-            break
-        t1 = time.perf_counter()
-        if index >= args.warmup:
-            frame_ms.append((t1 - t0) * 1e3)
-            for stage in ("preprocess", "inference", "postprocess"):
-                stage_ms[stage].append(float(result.speed[stage]))
-            stage_ms["tracking"].append(state["track_s"] * 1e3)
-            people.append(int(state["people"]))
-        index += 1
+    index = 0  # over all videos: the first --warmup frames of the run are not timed
+    for video in args.video:
+        results = model.track(
+            source=str(video),
+            imgsz=args.size,
+            stream=True,
+            persist=True,
+            tracker="bytetrack.yaml",
+            device="cpu",
+            verbose=False,
+        )
+        for _ in range(args.max_frames):
+            state["track_s"], state["people"] = 0.0, 0
+            t0 = time.perf_counter()
+            if index == args.warmup:
+                cpu0, wall0 = time.process_time(), t0
+            try:
+                result = next(results)
+            except StopIteration:
+                break
+            t1 = time.perf_counter()
+            if index >= args.warmup:
+                frame_ms.append((t1 - t0) * 1e3)
+                for stage in ("preprocess", "inference", "postprocess"):
+                    stage_ms[stage].append(float(result.speed[stage]))
+                stage_ms["tracking"].append(state["track_s"] * 1e3)
+                people.append(int(state["people"]))
+            index += 1
+        results.close()
     cpu_s, wall_s = time.process_time() - cpu0, time.perf_counter() - wall0
-    results.close()
     if not frame_ms:
-        return _skip(f"{args.video} has no frames after the {args.warmup} warm-up frames")
+        videos = ", ".join(str(v) for v in args.video)
+        return _skip(f"{videos}: no frames after the {args.warmup} warm-up frames")
     # What the generator step spent outside the timed stages: cv2 decoding and bookkeeping.
     stage_ms["decode"] = [
         max(0.0, total - sum(stage_ms[s][i] for s in stage_ms)) for i, total in enumerate(frame_ms)
@@ -154,6 +160,7 @@ def main(argv: list[str]) -> int:
             {
                 "engine": "ultralytics",
                 "input_size": args.size,
+                "videos": len(args.video),
                 "network_input_hw": state["input_hw"],
                 "threads": torch.get_num_threads(),
                 "interop_threads": torch.get_num_interop_threads(),

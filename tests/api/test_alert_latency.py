@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from api.alert_latency import _stats, bench_config, report
+from api.alert_latency import bench_config, latency_stats, report
 from api.cli import main
 
 
 def test_stats_median_and_p95() -> None:
     values = [0.1 * i for i in range(1, 21)]  # 0.1 .. 2.0
-    s = _stats(values)
+    s = latency_stats(values)
     assert s == {"n": 20, "median_s": 1.05, "p95_s": 1.9, "max_s": 2.0}
-    assert _stats([]) == {"n": 0, "median_s": None, "p95_s": None, "max_s": None}
+    assert latency_stats([]) == {"n": 0, "median_s": None, "p95_s": None, "max_s": None}
 
 
 def test_bench_config_plays_the_video_on_n_cameras_without_cooldown(tmp_path: Path) -> None:
@@ -30,7 +30,7 @@ def test_bench_config_plays_the_video_on_n_cameras_without_cooldown(tmp_path: Pa
 
 
 def test_report_lists_each_path() -> None:
-    s = _stats([0.1, 0.2])
+    s = latency_stats([0.1, 0.2])
     text = report(
         {
             "cameras": 1,
