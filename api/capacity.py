@@ -217,7 +217,7 @@ def summarise_health(
                 active_s += t1 - t0
                 frames += h1["frames_analysed"] - h0["frames_analysed"]
         (_, first), (_, last) = rows[0], rows[-1]
-        waits += [float(h["inference_wait_ms"]) for _, h in rows if h.get("inference_wait_ms")]
+        waits += [h["inference_wait_ms"] for _, h in rows if h.get("inference_wait_ms") is not None]
         skipped = None
         if "frames_skipped_idle" in last:
             skipped = last["frames_skipped_idle"] - first.get("frames_skipped_idle", 0)

@@ -154,7 +154,9 @@ def test_health_with_gating_counts_only_active_seconds() -> None:
                         frames_skipped_idle=skipped,
                         inference_wait_ms=10.0 + t,
                     ),
-                    _health("cam2", t, active=False, frames_skipped_idle=4 * t),
+                    _health(
+                        "cam2", t, active=False, frames_skipped_idle=4 * t, inference_wait_ms=0.0
+                    ),
                 ],
             )
         )
@@ -167,7 +169,8 @@ def test_health_with_gating_counts_only_active_seconds() -> None:
     assert (cam2["fps"], cam2["counted"], cam2["frames_skipped_idle"]) == (None, False, 80)
     assert (s["cameras_active"], s["fps_min"]) == (1, 5.0)  # the idle room does not count
     assert s["skipped_idle_share"] == pytest.approx((52 + 80) / (52 + 80 + 48 + 20))
-    assert s["inference_wait_ms"]["median"] == 20.0
+    # cam1 waited 10..30 ms, cam2 never (0.0 is a wait too, unlike a missing figure)
+    assert s["inference_wait_ms"]["median"] == 5.0
 
 
 def _run(n: int, gating: str = "off", **over: Any) -> dict[str, Any]:
