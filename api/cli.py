@@ -171,6 +171,9 @@ def _eval_inputs(args: argparse.Namespace) -> tuple[AppConfig, CameraConfig, set
         check_clips(select(labels, only), _clips_dir(args))
     except LabelsError as exc:
         raise UserError(str(exc)) from None
+    if args.gating is not None:
+        gating = camera.gating.model_copy(update={"enabled": args.gating == "on"})
+        camera = camera.model_copy(update={"gating": gating})
     return config, camera, only
 
 
@@ -181,7 +184,7 @@ def _clips_dir(args: argparse.Namespace) -> Path:
 def _eval_command(args: argparse.Namespace, verb: str) -> str:
     """The command line that reproduces this run, for the report."""
     parts = ["carewatch", verb, "--labels", str(args.labels), "--clips", str(_clips_dir(args))]
-    for flag in ("config", "camera", "only", "fps"):
+    for flag in ("config", "camera", "only", "fps", "gating"):
         if getattr(args, flag) is not None:
             parts += [f"--{flag}", str(getattr(args, flag))]
     for param in getattr(args, "param", None) or ():
@@ -413,6 +416,11 @@ def build_parser() -> argparse.ArgumentParser:
             "--only", choices=("fall", "fight"), help="that behaviour's clips and normal clips"
         )
         p.add_argument("--fps", type=float, help="analysis rate (default: the camera's)")
+        p.add_argument(
+            "--gating",
+            choices=("on", "off"),
+            help="activity gating as a live camera (default: the camera's setting, on)",
+        )
         p.add_argument("--json", type=Path, help="also write the results as JSON")
         if verb == "eval":
             p.add_argument("--md", type=Path, help="also write the Markdown report to a file")

@@ -63,6 +63,12 @@ class CameraHealth:
     last_frame_age_s: float | None
     reconnects: int
     last_error: str | None
+    decode_ms: float | None = None
+    """Median time to read and decode one frame over the last few seconds (files: wall time;
+    live streams: the reader thread's CPU time, as their reads also wait for the network)."""
+    decode_load: float = 0.0
+    """Share of one core spent reading and decoding over the last few seconds (decode seconds
+    per wall second): what this camera's input costs before any analysis."""
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -118,6 +124,7 @@ class CameraReader:
         self._last_frame_at: float | None = None  # time.monotonic()
         self._last_ts = -1e9  # timestamp of the last frame published
         self._arrivals: deque[float] = deque(maxlen=1024)  # time.monotonic() of recent frames
+        self._decode_s: deque[float] = deque(maxlen=1024)  # read time of each of those frames
 
     @property
     def camera_id(self) -> str:
@@ -167,6 +174,7 @@ class CameraReader:
         with self._cond:
             recent = [t for t in self._arrivals if now - t <= _FPS_WINDOW_S]
             span = recent[-1] - recent[0] if len(recent) >= 2 else 0.0
+            decode = sorted(list(self._decode_s)[len(self._decode_s) - len(recent) :])
             return CameraHealth(
                 camera_id=self.cfg.id,
                 state=self._state,
@@ -176,6 +184,8 @@ class CameraReader:
                 last_frame_age_s=None if self._last_frame_at is None else now - self._last_frame_at,
                 reconnects=self._reconnects,
                 last_error=self._last_error,
+                decode_ms=round(decode[len(decode) // 2] * 1000, 2) if decode else None,
+                decode_load=round(sum(decode) / _FPS_WINDOW_S, 3),
             )
 
     # --- the thread -----------------------------------------------------------------------
@@ -220,7 +230,12 @@ class CameraReader:
         pace_ts = 0.0
         offset: float | None = None  # keeps a reopened file's timestamps after earlier ones
         while not self._stop.is_set():
+            # A live stream's read waits for the network: count the thread's CPU time there
+            # (FFmpeg's own decoding threads are not in it); a file's read is all decoding.
+            clock = time.thread_time if source.is_live else time.perf_counter
+            started = clock()
             item = source.read()
+            read_s = clock() - started
             if item is None:
                 logger.info("camera %s: %s ended", self.cfg.id, source.name)
                 self._set_state("ended")
@@ -236,10 +251,10 @@ class CameraReader:
                     pace_wall, pace_ts = now, ts
                 if self._stop.wait(max(0.0, pace_wall + ts - pace_ts - now)):
                     return False
-            self._publish(image, ts)
+            self._publish(image, ts, read_s)
         return False
 
-    def _publish(self, image: Image, ts: float) -> None:
+    def _publish(self, image: Image, ts: float, read_s: float = 0.0) -> None:
         now = time.monotonic()
         with self._cond:
             if self._slot is not None and not self._slot_taken:
@@ -251,6 +266,7 @@ class CameraReader:
             self._frames_read += 1
             self._last_frame_at = now
             self._arrivals.append(now)
+            self._decode_s.append(read_s)
             if self._state != "online":
                 was = self._state
                 self._state, self._last_error = "online", None

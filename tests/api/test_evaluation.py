@@ -593,6 +593,12 @@ def test_cli_eval_end_to_end_on_a_generated_clip(
     assert data["clips"][0]["file"] == "people.mp4"
     assert data["clips"][0]["frames_analysed"] == 15  # the demo camera analyses at 5 fps
     assert list((tmp_path / "cache" / "eval").glob("people-*.npz")), "perception was cached"
+    assert "Activity gating on" in out and data["gating"]["idle_fps"] == 1.0
+
+    assert main([*args, "--gating", "off", "--json", str(js)]) == 0
+    out = capsys.readouterr().out
+    assert "Activity gating off" in out and "--gating off" in out
+    assert json.loads(js.read_text())["gating"] is None
 
 
 # ----------------------------------------------------------------------------- real footage

@@ -241,8 +241,12 @@ def test_health_to_dict_is_plain_json_data(
         "last_frame_age_s",
         "reconnects",
         "last_error",
+        "decode_ms",
+        "decode_load",
     }
     assert data["camera_id"] == "cam1" and data["state"] == "ended"
+    assert data["decode_ms"] is not None and data["decode_ms"] > 0  # the frames just decoded
+    assert data["decode_load"] > 0
     assert isinstance(CameraHealth(**data), CameraHealth)
 
 
