@@ -32,6 +32,7 @@ from api.profiles import seed_profiles, with_profile
 from api.retention import RetentionJob
 from api.tables.auth import User
 from models.acquire import model_dir, resolve_onnx
+from models.config import parallel_inferences
 from models.onnx_pose import OnnxPoseEstimator
 from vision.config import CameraConfig
 from vision.pipeline import Analyzer, Pipeline, StepResult
@@ -110,7 +111,7 @@ class WorkerFactory:
         self.config = config
         self.data_dir = data_dir
         self.estimator = estimator
-        self.shared = SharedEstimator(estimator)
+        self.shared = SharedEstimator(estimator, parallel_inferences(config.model))
         self.alerts = alerts
 
     def make(self, cam: CameraConfig) -> CameraWorker:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from pydantic import Field, field_validator
 
 from vision.config import StrictModel
@@ -40,7 +42,25 @@ class PoseModelConfig(StrictModel):
     )
     max_people: int = Field(100, ge=1, le=1000, description="Most people kept per frame.")
     threads: int = Field(
-        2, ge=0, le=256, description="ONNX Runtime intra-op threads (0 = ONNX Runtime decides)."
+        1,
+        ge=0,
+        le=256,
+        description="ONNX Runtime intra-op threads of one inference (0 = ONNX Runtime decides). "
+        "With several cameras, one thread per inference and `parallel` inferences at once use "
+        "the cores better than one inference on every core.",
+    )
+    parallel: int = Field(
+        0,
+        ge=0,
+        le=64,
+        description="Frames the model analyses at the same time across cameras (turns in the "
+        "order cameras asked). 0: one per CPU core this process may use.",
+    )
+    spin_wait: bool = Field(
+        False,
+        description="Let ONNX Runtime's threads spin between operators (a little faster for "
+        "one camera on an idle machine; with several cameras the spinning takes the cores that "
+        "decoding and the other inferences need).",
     )
     providers: tuple[str, ...] = Field(
         ("CPUExecutionProvider",),
@@ -64,3 +84,16 @@ class PoseModelConfig(StrictModel):
         if value and not value.lower().endswith((".onnx", ".pt")):
             raise ValueError("must be a .onnx or .pt file")
         return value or None
+
+
+def usable_cores() -> int:
+    """CPU cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        return os.cpu_count() or 1
+
+
+def parallel_inferences(cfg: PoseModelConfig) -> int:
+    """How many inferences run at once: `cfg.parallel`, or one per usable core when 0."""
+    return cfg.parallel or usable_cores()

@@ -29,6 +29,8 @@ class OnnxPoseEstimator:
         options.intra_op_num_threads = cfg.threads
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if not cfg.spin_wait:  # idle model threads sleep, leaving the cores to decoding
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         available = set(ort.get_available_providers())
         providers = [p for p in cfg.providers if p in available]
         skipped = [p for p in cfg.providers if p not in available]

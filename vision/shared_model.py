@@ -1,14 +1,16 @@
-"""One pose model shared by every camera, one inference at a time, in arrival order.
+"""One pose model shared by every camera, `slots` inferences at a time, in arrival order.
 
 Each camera's analysis thread calls `infer` and waits its turn: turns are handed out first come,
 first served, and a camera has at most one frame waiting (its thread is blocked until served), so
 every waiting camera is served before any camera's next frame. A busy camera cannot starve a
-quiet one, and the model's own threads (ONNX Runtime's intra-op pool) never compete with a second
-inference for the same cores. How long each camera waited is kept for its health figures.
+quiet one, and no more inferences run than there are slots (`model.parallel`, one per core by
+default, each on `model.threads` threads), so they do not fight over the cores. How long each
+camera waited is kept for its health figures.
 """
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections import deque
@@ -21,10 +23,13 @@ WAITS_KEPT = 50
 
 
 class SharedEstimator:
-    """Wraps an `Estimator`; `infer` serialises the calls fairly across cameras."""
+    """Wraps an `Estimator`; `infer` lets `slots` calls run at once, the rest wait in turn."""
 
-    def __init__(self, estimator: Estimator) -> None:
+    def __init__(self, estimator: Estimator, slots: int = 1) -> None:
+        if slots < 1:
+            raise ValueError(f"slots must be at least 1, got {slots}")
         self.estimator = estimator
+        self.slots = slots
         self.model_version = estimator.model_version
         self._turns: deque[object] = deque()
         self._changed = threading.Condition()
@@ -35,7 +40,7 @@ class SharedEstimator:
         start = time.perf_counter()
         with self._changed:
             self._turns.append(ticket)
-            while self._turns[0] is not ticket:
+            while ticket not in itertools.islice(self._turns, self.slots):
                 self._changed.wait()
             waited = time.perf_counter() - start
             self._waits.setdefault(frame.camera_id, deque(maxlen=WAITS_KEPT)).append(waited)
@@ -43,7 +48,7 @@ class SharedEstimator:
             return self.estimator.infer(frame)
         finally:
             with self._changed:
-                self._turns.popleft()
+                self._turns.remove(ticket)
                 self._changed.notify_all()
 
     def wait_ms(self, camera_id: str) -> float | None:

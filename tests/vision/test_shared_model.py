@@ -75,6 +75,30 @@ def test_cameras_are_served_one_at_a_time_in_the_order_they_asked() -> None:
     assert shared.model_version == "gated"
 
 
+def test_with_two_slots_two_run_at_once_and_the_third_waits_its_turn() -> None:
+    model = Gated()
+    shared = SharedEstimator(model, slots=2)
+    threads = [threading.Thread(target=shared.infer, args=(frame(c),)) for c in ("a", "b", "c")]
+    for thread in threads:
+        waiting = shared.waiting()
+        thread.start()
+        wait_until(lambda: shared.waiting() == waiting + 1)  # noqa: B023
+    wait_until(lambda: len(model.served) == 2)
+    assert model.served == ["a", "b"] and model.running == 2
+    model.release.release()  # one finishes: the next in line starts
+    wait_until(lambda: model.served == ["a", "b", "c"])
+    model.release.release()
+    model.release.release()
+    for thread in threads:
+        thread.join(10)
+    assert model.most_at_once == 2 and shared.waiting() == 0
+
+
+def test_slots_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="slots"):
+        SharedEstimator(Gated(), slots=0)
+
+
 def test_a_failing_inference_passes_the_turn_on() -> None:
     class Broken:
         model_version = "broken"
