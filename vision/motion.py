@@ -8,7 +8,8 @@ camera does.
 
 `ActivityGate` runs on every frame a camera would analyse: while something moves (and for
 `hold_s` after) every frame goes to the model; while nothing does, one every `1 / idle_fps`
-seconds. A fall that starts from stillness moves pixels, so the very next frame is analysed at
+seconds when people were in the last analysed frame, one every `1 / empty_fps` seconds when
+nobody was. A fall that starts from stillness moves pixels, so the very next frame is analysed at
 the full rate again, with the still person's recent upright poses already tracked.
 """
 
@@ -53,8 +54,15 @@ class GatingConfig(StrictModel):
         1.0,
         gt=0,
         le=60,
-        description="Analysis rate while nothing moves (people keep being tracked, e.g. "
-        "someone asleep or standing still).",
+        description="Analysis rate while nothing moves and people were seen in the last "
+        "analysed frame (they keep being tracked: someone asleep or standing still).",
+    )
+    empty_fps: float = Field(
+        0.2,
+        gt=0,
+        le=60,
+        description="Analysis rate while nothing moves and nobody was seen in the last analysed "
+        "frame (an empty room: anyone coming in moves pixels first).",
     )
     pixel_delta: int = Field(
         14,
@@ -80,7 +88,8 @@ class GatingConfig(StrictModel):
 
 class ActivityGate:
     """Per camera: `admit(thumb, t)` says whether the frame at time `t` (seconds, the camera's
-    clock) with motion thumbnail `thumb` goes to the model. Motion is measured against the last
+    clock) with motion thumbnail `thumb` goes to the model; `saw(people)` tells it how many
+    people the model found in the last admitted frame. Motion is measured against the last
     admitted frame, so slow movement adds up until it counts."""
 
     def __init__(self, cfg: GatingConfig) -> None:
@@ -91,6 +100,11 @@ class ActivityGate:
         self._reference: Image | None = None
         self._last_admitted: float | None = None
         self._last_motion: float | None = None
+        self._people = True  # until the model has looked, assume someone is there
+
+    def saw(self, people: int) -> None:
+        """How many people the model found in the frame just admitted."""
+        self._people = people > 0
 
     def moving_share(self, thumb: Image) -> float:
         """Share of thumbnail pixels that changed by more than `pixel_delta` since the last
@@ -107,9 +121,10 @@ class ActivityGate:
         if self.moving_share(thumb) >= self.cfg.motion_share:
             self._last_motion = t
         self.active = self._last_motion is not None and t - self._last_motion <= self.cfg.hold_s
+        idle_fps = self.cfg.idle_fps if self._people else self.cfg.empty_fps
         due = (
             self._last_admitted is None
-            or t - self._last_admitted >= 1.0 / self.cfg.idle_fps - 1e-6
+            or t - self._last_admitted >= 1.0 / idle_fps - 1e-6
             or t < self._last_admitted  # a file camera that started again
         )
         if not (self.active or due):

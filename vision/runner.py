@@ -105,6 +105,7 @@ class CameraWorker:
             log.exception("camera %s: analysis of frame %d failed", self.cfg.id, frame.index)
             return
         with self._lock:
+            self.gate.saw(len(result.poses))
             self._latest = result
             self._analysed.append(time.monotonic())
             self._frames_analysed += 1

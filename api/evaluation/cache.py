@@ -202,5 +202,9 @@ def replay(
     out the frames a live camera's activity gate (`gating`) would not analyse."""
     gate = None if gating is None else ActivityGate(gating)
     for i in analysed_indices(clip, analysis_fps):
-        if gate is None or gate.admit(clip.thumbs[i], float(clip.timestamps[i])):
+        if gate is None:
             yield i, analyzer.step(clip.perception(analyzer.camera_id, i))
+        elif gate.admit(clip.thumbs[i], float(clip.timestamps[i])):
+            step = analyzer.step(clip.perception(analyzer.camera_id, i))
+            gate.saw(len(step.poses))
+            yield i, step

@@ -130,8 +130,9 @@ def gating_sentence(result: EvalResult) -> str:
     if result.gating is None:
         return "Activity gating off: every frame at the analysis rate went to the pose model."
     return (
-        f"Activity gating on (idle {result.gating['idle_fps']:g} fps, hold "
-        f"{result.gating['hold_s']:g} s): {_pct(share)} of the frames at the analysis rate went "
+        f"Activity gating on (still: {result.gating['idle_fps']:g} fps with people, "
+        f"{result.gating['empty_fps']:g} fps without; hold {result.gating['hold_s']:g} s): "
+        f"{_pct(share)} of the frames at the analysis rate went "
         "to the pose model, as a live camera would analyse them."
     )
 

@@ -38,6 +38,18 @@ def test_a_still_picture_is_analysed_at_the_idle_rate() -> None:
     assert (gate.admitted, gate.skipped) == (6, 20) and not gate.active
 
 
+def test_an_empty_still_room_is_analysed_at_the_empty_rate() -> None:
+    gate = ActivityGate(GatingConfig(idle_fps=1.0, empty_fps=0.2, hold_s=0.0))
+    verdicts = []
+    for i in range(60):  # 12 s at 5 fps
+        verdicts.append(gate.admit(STILL, i / 5))
+        if verdicts[-1]:
+            gate.saw(0)  # nobody there
+    assert [i for i, ok in enumerate(verdicts) if ok] == [0, 25, 50]
+    gate.saw(1)  # someone sits still in the room: back to the idle rate
+    assert [gate.admit(STILL, 12 + i / 5) for i in range(6)] == [True] + [False] * 4 + [True]
+
+
 def test_motion_analyses_every_frame_and_holds_the_rate_afterwards() -> None:
     gate = ActivityGate(GatingConfig(idle_fps=1.0, hold_s=1.0))
     walking = [moved(STILL, 20, at=100 * i) for i in range(5)]  # frames 3-7
@@ -74,7 +86,7 @@ def test_off_admits_everything_and_time_going_back_restarts() -> None:
 
 def test_settings_are_checked_and_on_by_default() -> None:
     assert CameraConfig(id="c", source="x.mp4").gating.enabled
-    for bad in ({"idle_fps": 0}, {"motion_share": 0}, {"pixel_delta": 300}, {"speed": 1}):
+    for bad in ({"idle_fps": 0}, {"empty_fps": 0}, {"pixel_delta": 300}, {"speed": 1}):
         with pytest.raises(ValidationError):
             GatingConfig.model_validate(bad)
 
@@ -105,6 +117,7 @@ def test_a_fall_from_stillness_is_found_with_gating_on(before_s: float) -> None:
             continue
         analysed_still += t < before_s
         step = analyzer.step(Perception("cam", i, t, camera.frame_size, poses, thumb))
+        gate.saw(len(step.poses))
         events += step.events
     assert [e.kind for e in events] == ["fall"]
     assert events[0].detected_at >= before_s
