@@ -31,13 +31,13 @@ from api.db import open_database, session_factory
 from api.profiles import seed_profiles, with_profile
 from api.retention import RetentionJob
 from api.tables.auth import User
-from models.acquire import model_dir, resolve_onnx
+from models.acquire import ModelInstallError, model_dir, resolve_onnx
 from models.config import parallel_inferences
 from models.onnx_pose import OnnxPoseEstimator
 from vision.config import CameraConfig
 from vision.pipeline import Analyzer, Pipeline, StepResult
 from vision.runner import CameraWorker, ResultCallback, Runner
-from vision.shared_model import SharedEstimator
+from vision.shared_model import SharedEstimator, Turns
 from vision.tracking import PoseTracker
 
 log = logging.getLogger(__name__)
@@ -98,8 +98,9 @@ def feed_alerts(alerts: AlertService, camera_id: str) -> ResultCallback:
 
 
 class WorkerFactory:
-    """Builds a camera's worker: its pipeline on the one pose model all cameras share (in
-    turn, `SharedEstimator`), wired to the alerts."""
+    """Builds a camera's worker: its pipeline on the pose model all cameras share (in turn,
+    `SharedEstimator`; one session per input size, all taking the same turns), wired to the
+    alerts."""
 
     def __init__(
         self,
@@ -111,8 +112,30 @@ class WorkerFactory:
         self.config = config
         self.data_dir = data_dir
         self.estimator = estimator
-        self.shared = SharedEstimator(estimator, parallel_inferences(config.model))
+        self.turns = Turns(parallel_inferences(config.model))
+        self._shared = {estimator.input_hw[0]: SharedEstimator(estimator, turns=self.turns)}
+        self._lock = threading.Lock()
         self.alerts = alerts
+
+    def shared(self, cam: CameraConfig) -> SharedEstimator:
+        """The shared model at the camera's input size (loaded on first use). ValueError when
+        that size cannot be had: the installed model lacks it, or `model.path` is a fixed
+        export of another size."""
+        size = cam.model_input_size or self.estimator.input_hw[0]
+        with self._lock:
+            if size not in self._shared:
+                cfg = self.config.model.model_copy(update={"input_size": size})
+                try:
+                    estimator = OnnxPoseEstimator(resolve_onnx(cfg, model_dir()), cfg)
+                except ModelInstallError as exc:
+                    raise ValueError(f"camera {cam.id}: model_input_size {size}: {exc}") from None
+                if estimator.input_hw[0] != size:
+                    raise ValueError(
+                        f"camera {cam.id}: model_input_size {size}, but {estimator.path} is a "
+                        f"fixed {estimator.input_hw[0]} export (model.path)"
+                    )
+                self._shared[size] = SharedEstimator(estimator, turns=self.turns)
+            return self._shared[size]
 
     def make(self, cam: CameraConfig) -> CameraWorker:
         if cam.source == DEMO_SOURCE:
@@ -123,13 +146,13 @@ class WorkerFactory:
                 }
             )
         pipeline = Pipeline(
-            cam.id, self.shared, analyzer_for(cam, self.config), hidden=cam.privacy.masks
+            cam.id, self.shared(cam), analyzer_for(cam, self.config), hidden=cam.privacy.masks
         )
         on_result = None
         if self.alerts is not None:
             self.alerts.set_privacy(cam.id, cam.privacy)
             on_result = feed_alerts(self.alerts, cam.id)
-        return CameraWorker(cam, pipeline, on_result, inference_wait=self.shared.wait_ms)
+        return CameraWorker(cam, pipeline, on_result, inference_wait=self.turns.wait_ms)
 
 
 def build_runner(

@@ -56,6 +56,7 @@ class CameraWorker:
         self._errors = 0
         self._last_error: str | None = None
         self._lag: deque[float] = deque(maxlen=50)
+        self._heights: deque[float] = deque(maxlen=200)  # people's box height / frame height
         self.gate = ActivityGate(cfg.gating)
 
     def start(self) -> None:
@@ -104,8 +105,11 @@ class CameraWorker:
             self._last_error = f"{type(exc).__name__}: {exc}"
             log.exception("camera %s: analysis of frame %d failed", self.cfg.id, frame.index)
             return
+        height = frame.image.shape[0]
         with self._lock:
             self.gate.saw(len(result.poses))
+            for y1, y2 in result.poses.xyxy[:, [1, 3]]:
+                self._heights.append(float(y2 - y1) / height)
             self._latest = result
             self._analysed.append(time.monotonic())
             self._frames_analysed += 1
@@ -128,6 +132,7 @@ class CameraWorker:
             latest = self._latest
             analysed = self._frames_analysed
             lags = sorted(self._lag)
+            heights = sorted(self._heights)
             active, skipped = self.gate.active, self.gate.skipped
         now = time.monotonic()
         recent = [t for t in stamps if now - t <= 5.0]
@@ -141,6 +146,7 @@ class CameraWorker:
             frames_skipped_idle=skipped,
             lag_ms=round(lags[len(lags) // 2] * 1000, 1) if lags else None,
             inference_wait_ms=self.inference_wait(self.cfg.id) if self.inference_wait else None,
+            people_height=round(heights[len(heights) // 2], 3) if heights else None,
             analysis_errors=self._errors,
             last_analysis_error=self._last_error,
             people=0 if latest is None else len(latest.poses),

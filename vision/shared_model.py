@@ -14,6 +14,8 @@ import itertools
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from vision.pipeline import Estimator
 from vision.types import Frame, Poses
@@ -22,33 +24,35 @@ WAITS_KEPT = 50
 """Recent waits kept per camera (for the median in the health data)."""
 
 
-class SharedEstimator:
-    """Wraps an `Estimator`; `infer` lets `slots` calls run at once, the rest wait in turn."""
+class Turns:
+    """The queue every camera's inference waits in: `slots` run at once, the rest in order.
+    Several models (say, one per input size) share one `Turns`, so together they never run more
+    inferences at once than there are slots."""
 
-    def __init__(self, estimator: Estimator, slots: int = 1) -> None:
+    def __init__(self, slots: int = 1) -> None:
         if slots < 1:
             raise ValueError(f"slots must be at least 1, got {slots}")
-        self.estimator = estimator
         self.slots = slots
-        self.model_version = estimator.model_version
-        self._turns: deque[object] = deque()
+        self._queue: deque[object] = deque()
         self._changed = threading.Condition()
         self._waits: dict[str, deque[float]] = {}
 
-    def infer(self, frame: Frame) -> Poses:
+    @contextmanager
+    def turn(self, camera_id: str) -> Iterator[None]:
+        """Wait for a slot (in arrival order), hold it for the `with` block."""
         ticket = object()
         start = time.perf_counter()
         with self._changed:
-            self._turns.append(ticket)
-            while ticket not in itertools.islice(self._turns, self.slots):
+            self._queue.append(ticket)
+            while ticket not in itertools.islice(self._queue, self.slots):
                 self._changed.wait()
             waited = time.perf_counter() - start
-            self._waits.setdefault(frame.camera_id, deque(maxlen=WAITS_KEPT)).append(waited)
+            self._waits.setdefault(camera_id, deque(maxlen=WAITS_KEPT)).append(waited)
         try:
-            return self.estimator.infer(frame)
+            yield
         finally:
             with self._changed:
-                self._turns.remove(ticket)
+                self._queue.remove(ticket)
                 self._changed.notify_all()
 
     def wait_ms(self, camera_id: str) -> float | None:
@@ -60,4 +64,24 @@ class SharedEstimator:
     def waiting(self) -> int:
         """Frames waiting for or in inference now."""
         with self._changed:
-            return len(self._turns)
+            return len(self._queue)
+
+
+class SharedEstimator:
+    """Wraps an `Estimator`; `infer` waits for a turn in `turns` (a new `Turns(slots)` when not
+    given), so the cameras sharing it take turns."""
+
+    def __init__(self, estimator: Estimator, slots: int = 1, turns: Turns | None = None) -> None:
+        self.estimator = estimator
+        self.turns = turns if turns is not None else Turns(slots)
+        self.model_version = estimator.model_version
+
+    def infer(self, frame: Frame) -> Poses:
+        with self.turns.turn(frame.camera_id):
+            return self.estimator.infer(frame)
+
+    def wait_ms(self, camera_id: str) -> float | None:
+        return self.turns.wait_ms(camera_id)
+
+    def waiting(self) -> int:
+        return self.turns.waiting()

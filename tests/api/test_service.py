@@ -19,12 +19,14 @@ import cv2
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 
 from api.app import create_app
 from api.config import parse_config
 from api.service import build_alerts, build_runner
 from tests.api.conftest import PASSWORD
 from tests.servers import free_port
+from vision.config import CameraConfig
 
 
 def _wait_for(check: Callable[[], Any], timeout_s: float, what: str) -> Any:
@@ -83,6 +85,8 @@ def test_health_snapshots_and_an_unreachable_camera(people_clip: Path, tmp_path:
 
         cams = _wait_for(hall_analysed, 30, "the hall camera to be analysed")
         assert cams["hall"]["state"] == "online" and cams["hall"]["people"] == 2
+        assert 0 < cams["hall"]["people_height"] < 1  # a share of the picture's height
+        assert cams["hall"]["decode_ms"] is not None and "inference_wait_ms" in cams["hall"]
         gate = _wait_for(
             lambda: (g := client.get("/health").json()["cameras"][1])["reconnects"] >= 1 and g,
             30,
@@ -185,3 +189,34 @@ def test_run_on_embedded_defaults_serves_the_demo_and_stops_on_sigterm(
     assert proc.returncode in (0, -signal.SIGTERM), output
     assert "Traceback" not in output
     assert "all cameras stopped" in output
+
+
+def test_cameras_can_run_the_model_at_their_own_input_size(
+    people_clip: Path, tmp_path: Path
+) -> None:
+    """One session per input size, all taking turns in one queue; a size that is not installed
+    is a clear error naming the camera."""
+    from api.service import WorkerFactory, _estimator
+
+    config = parse_config(
+        {
+            "model": {"input_size": 480},
+            "cameras": [
+                {"id": "near", "source": str(people_clip), "model_input_size": 320},
+                {"id": "far", "source": str(people_clip)},
+                {"id": "other", "source": str(people_clip), "model_input_size": 480},
+            ],
+        },
+        "test",
+    )
+    factory = WorkerFactory(config, tmp_path, _estimator(config))
+    near, far, other = (factory.make(c) for c in config.cameras)
+    assert near.pipeline.estimator.model_version == "yolo11n-pose-320@320"
+    assert far.pipeline.estimator.model_version == "yolo11n-pose-480@480"
+    assert other.pipeline.estimator is far.pipeline.estimator
+    assert near.pipeline.estimator.turns is far.pipeline.estimator.turns  # type: ignore[attr-defined]
+    odd = config.cameras[0].model_copy(update={"id": "odd", "model_input_size": 416})
+    with pytest.raises(ValueError, match=r"camera odd: model_input_size 416.*models install"):
+        factory.make(odd)
+    with pytest.raises(ValidationError, match="multiple of 32"):
+        CameraConfig(id="x", source="x.mp4", model_input_size=300)
