@@ -302,7 +302,7 @@ def measure_carewatch(
     }
 
 
-def _last_json_line(stdout: str) -> dict[str, Any] | None:
+def last_json_line(stdout: str) -> dict[str, Any] | None:
     for line in reversed(stdout.strip().splitlines()):
         try:
             value = json.loads(line)
@@ -328,7 +328,7 @@ def _run_worker(cmd: list[str], env: dict[str, str], what: str) -> dict[str, Any
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise RuntimeError(f"{what}: {exc}") from exc
     cpu1, child1, t1 = psutil.cpu_times(), resource.getrusage(resource.RUSAGE_CHILDREN), time.time()
-    result = _last_json_line(done.stdout)
+    result = last_json_line(done.stdout)
     if done.returncode != 0 or result is None:
         tail = " / ".join((done.stderr or done.stdout).strip().splitlines()[-3:])
         raise RuntimeError(f"{what} failed (exit {done.returncode}): {tail}")

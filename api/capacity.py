@@ -48,6 +48,8 @@ from typing import Any
 
 import numpy as np
 
+from api.bench import last_json_line
+
 log = logging.getLogger(__name__)
 
 MIN_FPS = 5.0
@@ -335,17 +337,6 @@ def _busy(times: Any) -> float:
     return float(sum(times) - times.idle - getattr(times, "iowait", 0.0))
 
 
-def _last_json(stdout: str) -> dict[str, Any] | None:
-    for line in reversed(stdout.strip().splitlines()):
-        try:
-            value = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(value, dict):
-            return value
-    return None
-
-
 def _run_json(
     cmd: list[str], env: Mapping[str, str], timeout_s: float, what: str
 ) -> dict[str, Any]:
@@ -365,7 +356,7 @@ def _run_json(
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise RuntimeError(f"{what}: {exc}") from exc
-    result = _last_json(done.stdout)
+    result = last_json_line(done.stdout)
     if done.returncode != 0 or result is None:
         tail = " / ".join((done.stderr or done.stdout).strip().splitlines()[-3:])
         raise RuntimeError(f"{what} failed (exit {done.returncode}): {tail}")

@@ -263,6 +263,33 @@ def _profile_or_config(camera_id: str, row: CameraProfile | None, current: Any) 
     }
 
 
+def _replace_list(
+    db: Session,
+    request: Request,
+    who: Principal,
+    camera_id: str,
+    key: str,
+    items: list[dict[str, Any]],
+    comment: str,
+) -> dict[str, Any]:
+    """Replace the document's `key` list ("zones" or "masks") as a new version; the list as
+    stored, the version, whether it `changed` and was `applied`."""
+    _, current = active_document(db, request, camera_id)
+    lists = {"zones": None, "masks": None, key: items}
+    document = updated(current or {}, None, lists["zones"], lists["masks"])
+    saved = _save(
+        db, request, who, camera_id, document, comment=comment, action="profile.apply", where="body"
+    )
+    data = saved if saved is not None else _unchanged(db, request, camera_id)
+    return {
+        "camera_id": camera_id,
+        "version": data["version"],
+        key: data["document"][key],
+        "changed": saved is not None,
+        "applied": data["applied"],
+    }
+
+
 @router.get("/profile", dependencies=[guard])
 def get_profile(camera_id: CameraId, db: DB, request: Request) -> dict[str, Any]:
     """The active profile: `version` (null for a running camera whose settings were never
@@ -397,26 +424,8 @@ def put_zones(
 ) -> dict[str, Any]:
     """Replace the zone list: a new profile version (the behaviour settings stay), active and
     applied at once; `changed` is false (and no version is made) when the zones are the same."""
-    _, current = active_document(db, request, camera_id)
     zones = [z.model_dump(mode="json") for z in body.zones]
-    saved = _save(
-        db,
-        request,
-        who,
-        camera_id,
-        updated(current or {}, None, zones),
-        comment=body.comment,
-        action="profile.apply",
-        where="body",
-    )
-    data = saved if saved is not None else _unchanged(db, request, camera_id)
-    return {
-        "camera_id": camera_id,
-        "version": data["version"],
-        "zones": data["document"]["zones"],
-        "changed": saved is not None,
-        "applied": data["applied"],
-    }
+    return _replace_list(db, request, who, camera_id, "zones", zones, body.comment)
 
 
 @router.get("/masks", dependencies=[guard])
@@ -443,23 +452,5 @@ def put_masks(
     analysed frame the masks are black in the live view and in every snapshot and clip stored
     after; `detect: false` masks are also blacked out before the pose model. `changed` is false
     (and no version is made) when the masks are the same."""
-    _, current = active_document(db, request, camera_id)
     masks = [m.model_dump(mode="json") for m in body.masks]
-    saved = _save(
-        db,
-        request,
-        who,
-        camera_id,
-        updated(current or {}, None, None, masks),
-        comment=body.comment,
-        action="profile.apply",
-        where="body",
-    )
-    data = saved if saved is not None else _unchanged(db, request, camera_id)
-    return {
-        "camera_id": camera_id,
-        "version": data["version"],
-        "masks": data["document"]["masks"],
-        "changed": saved is not None,
-        "applied": data["applied"],
-    }
+    return _replace_list(db, request, who, camera_id, "masks", masks, body.comment)
