@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import cv2
 import numpy as np
 
 from vision.types import NUM_KEYPOINTS, Poses
@@ -29,3 +32,16 @@ def standing_poses(boxes: list[tuple[float, float, float, float]], score: float 
         keypoints=keypoints.astype(np.float32),
         keypoint_score=np.full((n, NUM_KEYPOINTS), 0.9, np.float32),
     )
+
+
+def read_frames(path: Path) -> list[np.ndarray]:
+    """Every frame of a video as decoded by OpenCV (BGR uint8)."""
+    capture = cv2.VideoCapture(str(path))
+    frames = []
+    while True:
+        ok, image = capture.read()
+        if not ok:
+            break
+        frames.append(image)
+    capture.release()
+    return frames

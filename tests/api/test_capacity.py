@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 import pytest
 
@@ -30,6 +29,7 @@ from api.capacity import (
 )
 from api.cli import main
 from api.evaluation.harness import LabelsError
+from tests.builders import read_frames
 
 HEADER = "file,label,subtype,event_start,event_end,fps,frames,width,height\n"
 
@@ -75,14 +75,7 @@ def test_missing_clip_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_still_room_video_does_not_change(tmp_path: Path) -> None:
     path = write_still(tmp_path / "still.mp4", size=(320, 240), fps=10)
-    cap = cv2.VideoCapture(str(path))
-    frames = []
-    while True:
-        ok, image = cap.read()
-        if not ok:
-            break
-        frames.append(image.astype(np.int16))
-    cap.release()
+    frames = [image.astype(np.int16) for image in read_frames(path)]
     assert len(frames) == 20 and frames[0].shape == (240, 320, 3)
     assert frames[0].std() > 5  # a textured room, not a flat colour
     assert max(int(np.abs(f - frames[0]).max()) for f in frames) <= 6  # codec noise at most

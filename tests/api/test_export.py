@@ -26,7 +26,7 @@ from api.tables.audit import AuditEntry
 from tests.alerts.builders import T0, event
 from tests.api.conftest import ApiEnv
 from tests.api.test_retention import MONTH, hold, raise_alert
-from tests.builders import standing_poses
+from tests.builders import read_frames, standing_poses
 from vision.privacy import PrivacyConfig, face_boxes
 
 FPS = 5.0
@@ -85,15 +85,7 @@ def video(data: bytes, tmp_path: Path) -> list[np.ndarray]:
     """The BGR frames of an MP4 (decoded by OpenCV)."""
     path = tmp_path / f"v{len(list(tmp_path.glob('v*.mp4')))}.mp4"
     path.write_bytes(data)
-    capture = cv2.VideoCapture(str(path))
-    frames = []
-    while True:
-        ok, image = capture.read()
-        if not ok:
-            break
-        frames.append(np.asarray(image, dtype=np.int16))
-    capture.release()
-    return frames
+    return [np.asarray(image, dtype=np.int16) for image in read_frames(path)]
 
 
 def export(api: ApiEnv, alert_id: str, query: str = "") -> zipfile.ZipFile:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import av
-import cv2
 import numpy as np
 import pytest
 
+from tests.builders import read_frames
 from vision.video_io import H264Writer, h264_encoder
 
 COLOURS = ((0, 0, 255), (0, 255, 0), (255, 0, 0), (40, 200, 220))  # BGR
@@ -39,14 +39,7 @@ def test_writes_h264_that_opencv_reads_back(tmp_path: Path, size: tuple[int, int
             writer.write(_frame(i, size))
     assert writer.frames_written == 20
 
-    cap = cv2.VideoCapture(str(path))
-    frames = []
-    while True:
-        ok, image = cap.read()
-        if not ok:
-            break
-        frames.append(image)
-    cap.release()
+    frames = read_frames(path)
     even = (size[0] - size[0] % 2, size[1] - size[1] % 2)
     assert len(frames) == 20
     assert all(f.shape == (even[1], even[0], 3) for f in frames)
