@@ -205,7 +205,8 @@ def summarise_health(
     just after a camera wakes. Cameras active under `MIN_ACTIVE_S` in all do not count in
     `fps_median`/`fps_min` (too few frames to tell 4.8 from 5). `skipped_idle_share` = frames
     skipped idle / (skipped + analysed) (None without `frames_skipped_idle`);
-    `inference_wait_ms` is the median and p95 over all samples that report it.
+    `inference_wait_ms` is the median and p95 over all samples that report it; `decode_cores` is
+    the sum over cameras of each one's median `decode_load` (cores spent reading and decoding).
     """
     by_camera: dict[str, list[tuple[float, Mapping[str, Any]]]] = {}
     for t, sample in samples:
@@ -220,6 +221,7 @@ def summarise_health(
                 frames += h1["frames_analysed"] - h0["frames_analysed"]
         (_, first), (_, last) = rows[0], rows[-1]
         waits += [h["inference_wait_ms"] for _, h in rows if h.get("inference_wait_ms") is not None]
+        loads = [h["decode_load"] for _, h in rows if h.get("decode_load") is not None]
         skipped = None
         if "frames_skipped_idle" in last:
             skipped = last["frames_skipped_idle"] - first.get("frames_skipped_idle", 0)
@@ -232,6 +234,8 @@ def summarise_health(
                 "frames_analysed": last["frames_analysed"] - first["frames_analysed"],
                 "frames_skipped_idle": skipped,
                 "lag_ms": last.get("lag_ms"),
+                "decode_load": statistics.median(loads) if loads else None,
+                "decode_ms": last.get("decode_ms"),
             }
         )
     fps = [c["fps"] for c in cameras if c["counted"]]
@@ -239,6 +243,7 @@ def summarise_health(
     skipped_n = sum(c["frames_skipped_idle"] for c in counted)
     seen = skipped_n + sum(c["frames_analysed"] for c in counted)
     wait_median, wait_p95 = _median_p95(waits)
+    loads = [c["decode_load"] for c in cameras if c["decode_load"] is not None]
     return {
         "cameras": cameras,
         "cameras_active": len(fps),
@@ -246,6 +251,7 @@ def summarise_health(
         "fps_min": min(fps) if fps else None,
         "skipped_idle_share": skipped_n / seen if counted and seen else None,
         "inference_wait_ms": {"median": wait_median, "p95": wait_p95},
+        "decode_cores": round(sum(loads), 3) if loads else None,
     }
 
 
@@ -560,15 +566,15 @@ def to_markdown(report: Mapping[str, Any]) -> str:
         "",
         "| N | idle | gating | active cams | fps median | fps min | skipped idle | "
         "inference wait ms (median/p95) | alerts | latency median s | p95 s | missing | "
-        "cores busy | peak RSS MiB | others' CPU | ok |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "cores busy | decode cores | peak RSS MiB | others' CPU | ok |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in report["runs"]:
         gating = r["gating"]
         verdict_cell = "yes" if r["ok"] else "no: " + "; ".join(r["why_not"])
         if r.get("error"):
             lines.append(
-                f"| {r['n']} | {r['idle']} | {gating} |" + " – |" * 12 + f" {verdict_cell} |"
+                f"| {r['n']} | {r['idle']} | {gating} |" + " – |" * 13 + f" {verdict_cell} |"
             )
             continue
         wait, lat = r["inference_wait_ms"], r["frame_to_websocket"]
@@ -577,7 +583,8 @@ def to_markdown(report: Mapping[str, Any]) -> str:
             f"{_num(r['fps_median'])} | {_num(r['fps_min'])} | {_pct(r['skipped_idle_share'])} | "
             f"{_num(wait['median'])}/{_num(wait['p95'])} | {r['alerts']} | "
             f"{_num(lat['median_s'], 2)} | {_num(lat['p95_s'], 2)} | {r['missing_on_websocket']} | "
-            f"{r['cores_busy']:.2f} | {r['peak_rss_mib']:.0f} | {_pct(r['others_cpu_share'])} | "
+            f"{r['cores_busy']:.2f} | {_num(r.get('decode_cores'), 2)} | "
+            f"{r['peak_rss_mib']:.0f} | {_pct(r['others_cpu_share'])} | "
             f"{verdict_cell} |"
         )
     capacities = "; ".join(f"gating {mode}: {n}" for mode, n in report["capacity"].items())

@@ -129,6 +129,20 @@ def test_health_without_gating_counts_every_second() -> None:
     assert (s["cameras_active"], s["fps_median"], s["fps_min"]) == (2, 4.5, 4.0)
     assert s["skipped_idle_share"] is None
     assert s["inference_wait_ms"] == {"median": None, "p95": None}
+    assert s["decode_cores"] is None
+
+
+def test_decode_cost_is_summed_over_cameras() -> None:
+    samples = [
+        (
+            float(t),
+            [_health("cam1", 5 * t, decode_load=0.05), _health("cam2", 5 * t, decode_load=d)],
+        )
+        for t, d in enumerate([0.1, 0.3, 0.2])
+    ]
+    s = summarise_health(samples)
+    assert [c["decode_load"] for c in s["cameras"]] == [0.05, 0.2]
+    assert s["decode_cores"] == 0.25
 
 
 def test_health_with_gating_counts_only_active_seconds() -> None:
@@ -277,10 +291,10 @@ def _report(reference: bool) -> dict[str, Any]:
 def test_report_rows_capacity_and_reference() -> None:
     text = to_markdown(_report(reference=True))
 
-    row = "| 1 | 0 | off | 1 | 5.0 | 4.9 | – | 12.0/30.0 | 4 | 0.30 | 0.80 | 0 | 1.50 | 600 | 1% |"
-    assert row + " yes |" in text
+    row = "| 1 | 0 | off | 1 | 5.0 | 4.9 | – | 12.0/30.0 | 4 | 0.30 | 0.80 | 0 | 1.50 | – | 600 |"
+    assert row + " 1% | yes |" in text
     assert "| 2 | 0 | off | 2 | 5.0 | 4.0 | 25% |" in text and "no: a camera at 4.0 fps |" in text
-    assert "| 4 | 1 | off |" + " – |" * 12 + " no: failed: worker died |" in text
+    assert "| 4 | 1 | off |" + " – |" * 13 + " no: failed: worker died |" in text
     assert "Largest ok N: gating off: 1." in text
     assert "cam1 `f0.mp4` (fall); but the last 1 camera(s)" in text
     assert "others' CPU 2%" in text
