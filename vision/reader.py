@@ -229,12 +229,22 @@ class CameraReader:
         pace_wall: float | None = None  # monotonic time at which pace_ts was due
         pace_ts = 0.0
         offset: float | None = None  # keeps a reopened file's timestamps after earlier ones
+        # Only frames the analysis can use are converted to pictures: one per analysis period
+        # (less one source frame, so the analysis never waits a period for its next frame).
+        period = 1.0 / self.cfg.analysis_fps
+        slack = 1.0 / (source.fps or 2 * self.cfg.analysis_fps)
+
+        def wanted(ts: float) -> bool:
+            with self._cond:
+                due = self._last_ts + period - slack
+            return offset is None or ts + offset >= due
+
         while not self._stop.is_set():
             # A live stream's read waits for the network: count the thread's CPU time there
             # (FFmpeg's own decoding threads are not in it); a file's read is all decoding.
             clock = time.thread_time if source.is_live else time.perf_counter
             started = clock()
-            item = source.read()
+            item = source.read(wanted)
             read_s = clock() - started
             if item is None:
                 logger.info("camera %s: %s ended", self.cfg.id, source.name)
@@ -256,6 +266,13 @@ class CameraReader:
 
     def _publish(self, image: Image, ts: float, read_s: float = 0.0) -> None:
         now = time.monotonic()
+        if image.size == 0:  # decoded but not wanted: counts as input, never analysed
+            with self._cond:
+                self._frames_read += 1
+                self._last_frame_at = now
+                self._arrivals.append(now)
+                self._decode_s.append(read_s)
+            return
         with self._cond:
             if self._slot is not None and not self._slot_taken:
                 self._dropped += 1

@@ -6,6 +6,12 @@ local device. No threads here; `vision.reader.CameraReader` runs one of these pe
         image, timestamp = item  # BGR uint8 (h, w, 3), seconds
     source.close()
 
+`read(wanted)` decodes every frame (a video decoder needs them all) but converts to BGR only the
+frames whose timestamp `wanted` accepts; the others come with an empty image (`SKIPPED`, size 0).
+The camera reader uses
+it to skip the conversion of frames that will never be analysed (a third to a half of the
+decoding cost).
+
 Everything is read through OpenCV: FFmpeg (`cv2.CAP_FFMPEG`) for files and URLs, with the
 `CAP_PROP_OPEN_TIMEOUT_MSEC` / `CAP_PROP_READ_TIMEOUT_MSEC` open parameters taken from
 `open_timeout_s` / `read_timeout_s`, and V4L2 for local devices (FFmpeg cannot open a device through
@@ -77,10 +83,17 @@ class SourceError(Exception):
     and says what was wrong."""
 
 
+Wanted = Callable[[float], bool]
+"""Whether the frame at this timestamp (seconds) is wanted as a picture (`VideoSource.read`)."""
+SKIPPED: Image = np.zeros((0, 0, 3), np.uint8)
+"""The image of a frame decoded but not wanted (`read(wanted)`)."""
+
+
 class VideoSource(Protocol):
     """One opened video source. `read()` returns a BGR uint8 (h, w, 3) image and its timestamp in
     seconds, None at the end of a file (never for a live source), and raises `SourceError` when the
-    source fails (a live stream lost, a file found truncated)."""
+    source fails (a live stream lost, a file found truncated). `read(wanted)` returns an empty
+    image (size 0) for a frame whose timestamp `wanted` refuses: decoded, not converted."""
 
     name: str
     """The source as given in the config, with any password in a URL masked."""
@@ -89,7 +102,7 @@ class VideoSource(Protocol):
     is_live: bool
     """True for RTSP, MJPEG/live HTTP and devices: they never end, and a failed read is a loss."""
 
-    def read(self) -> tuple[Image, float] | None: ...
+    def read(self, wanted: Wanted | None = None) -> tuple[Image, float] | None: ...
 
     def close(self) -> None: ...
 
@@ -216,13 +229,13 @@ class _FileSource:
             )
         self._pending: tuple[Image, float] | None = first
 
-    def read(self) -> tuple[Image, float] | None:
+    def read(self, wanted: Wanted | None = None) -> tuple[Image, float] | None:
         pending, self._pending = self._pending, None
         if pending is not None:
             return pending
         if self._cap is None:
             return None
-        item = self._read_pass()
+        item = self._read_pass(wanted)
         if item is not None:
             return item
         self.close()
@@ -232,7 +245,7 @@ class _FileSource:
         self._cap = self._reopen()
         self._offset = self._last_ts + self._dt
         self._last, self._decoded = None, 0
-        item = self._read_pass()
+        item = self._read_pass(wanted)
         if item is None:
             self.close()
             raise SourceError(f"{self.name}: no frame could be decoded after rewinding")
@@ -243,10 +256,9 @@ class _FileSource:
             self._cap.release()
             self._cap = None
 
-    def _read_pass(self) -> tuple[Image, float] | None:
+    def _read_pass(self, wanted: Wanted | None = None) -> tuple[Image, float] | None:
         assert self._cap is not None
-        image = _grab(self._cap)
-        if image is None:
+        if not _decode(self._cap):
             return None
         pos_ms = self._cap.get(cv2.CAP_PROP_POS_MSEC)
         if (
@@ -260,7 +272,10 @@ class _FileSource:
         self._last = t
         self._decoded += 1
         self._last_ts = max(self._offset + t, self._last_ts + 1e-6)
-        return image, self._last_ts
+        if wanted is not None and not wanted(self._last_ts):
+            return SKIPPED, self._last_ts
+        image = _convert(self._cap)
+        return None if image is None else (image, self._last_ts)
 
     def _check_complete(self) -> None:
         """Raise when the pass stopped clearly short of the frames the header declares."""
@@ -389,32 +404,36 @@ class _LiveSource:
         self._last_ts = -math.inf
         self._pending: tuple[Image, float] | None = self._read_live(first=True)
 
-    def read(self) -> tuple[Image, float] | None:
+    def read(self, wanted: Wanted | None = None) -> tuple[Image, float] | None:
         pending, self._pending = self._pending, None
-        return pending if pending is not None else self._read_live(first=False)
+        return pending if pending is not None else self._read_live(first=False, wanted=wanted)
 
     def close(self) -> None:
         if self._cap is not None:
             self._cap.release()
             self._cap = None
 
-    def _read_live(self, *, first: bool) -> tuple[Image, float]:
+    def _read_live(self, *, first: bool, wanted: Wanted | None = None) -> tuple[Image, float]:
         if self._cap is None:
             raise SourceError(f"{self.name}: the source is closed")
-        image = _grab(self._cap)
+        decoded = _decode(self._cap)
         wall = time.time()
-        if image is None:
-            self.close()
-            what = (
-                "opened but sent no frame"
-                if first
-                else "stream lost: connection closed or no frame"
-            )
-            raise SourceError(f"{self.name}: {what} within {self._read_timeout_s:g} s")
+        if not decoded:
+            raise self._lost(first)
         pos_ms = self._cap.get(cv2.CAP_PROP_POS_MSEC) if self._stream_clock else math.nan
         ts = self._stamp(pos_ms / 1000, wall)
         self._last_ts = max(ts, self._last_ts + 1e-6)
+        if not first and wanted is not None and not wanted(self._last_ts):
+            return SKIPPED, self._last_ts
+        image = _convert(self._cap)
+        if image is None:
+            raise self._lost(first)
         return image, self._last_ts
+
+    def _lost(self, first: bool) -> SourceError:
+        self.close()
+        what = "opened but sent no frame" if first else "stream lost: connection closed or no frame"
+        return SourceError(f"{self.name}: {what} within {self._read_timeout_s:g} s")
 
     def _stamp(self, pos: float, wall: float) -> float:
         """Wall clock paced by the stream's position; see the module docstring."""
@@ -470,10 +489,17 @@ def _capture(target: str, cfg: CameraConfig) -> cv2.VideoCapture | None:
     return None
 
 
-def _grab(cap: cv2.VideoCapture) -> Image | None:
-    """The next frame as BGR uint8 (h, w, 3), or None when the capture gives none."""
+def _decode(cap: cv2.VideoCapture) -> bool:
+    """Decode the next frame (no conversion yet); False when the capture gives none."""
     with contextlib.suppress(cv2.error):
-        ok, frame = cap.read()
+        return bool(cap.grab())
+    return False
+
+
+def _convert(cap: cv2.VideoCapture) -> Image | None:
+    """The frame just decoded as BGR uint8 (h, w, 3), or None when it cannot be had."""
+    with contextlib.suppress(cv2.error):
+        ok, frame = cap.retrieve()
         if ok and frame is not None:
             image = np.asarray(frame)
             if image.ndim == 2:

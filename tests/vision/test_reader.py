@@ -135,7 +135,7 @@ def test_file_reader_builds_frames_and_ends(
 def test_newest_frame_slot_drops_frames_nobody_took(
     clip: Path, reader: Callable[[CameraConfig], CameraReader]
 ) -> None:
-    r = reader(cam(clip, realtime=False))
+    r = reader(cam(clip, realtime=False, analysis_fps=60))  # every frame of 25 fps is wanted
     assert wait_until(lambda: r.health().state == "ended", 10)
     health = r.health()
     # Nobody read: every frame but the last was replaced before it was taken.
@@ -144,6 +144,24 @@ def test_newest_frame_slot_drops_frames_nobody_took(
     last = r.get(-1, timeout_s=1)
     assert last is not None and last.index == 74
     assert r.get(last.index, timeout_s=0.1) is None  # nothing newer will come
+
+
+def test_only_frames_the_analysis_can_use_become_pictures(
+    clip: Path, reader: Callable[[CameraConfig], CameraReader]
+) -> None:
+    """At 5 analysed fps from 25 fps, about one frame in four is converted (one period less one
+    source frame apart); the rest are decoded and counted, never offered."""
+    r = reader(cam(clip, realtime=True, analysis_fps=5))  # paced, so nothing offered is missed
+    offered: list[Frame] = []
+    while (frame := r.get(offered[-1].index if offered else -1, timeout_s=2)) is not None:
+        offered.append(frame)
+    assert wait_until(lambda: r.health().state == "ended", 10)
+    health = r.health()
+    assert health.frames_read == 75  # every frame decoded and counted as input
+    assert 15 <= len(offered) + health.dropped_frames <= 19  # one in four converted
+    gaps = [b.timestamp - a.timestamp for a, b in itertools.pairwise(offered)]
+    assert all(g >= 0.2 - 0.04 - 1e-6 for g in gaps), gaps
+    assert offered[0].index == 0 and all(f.image.shape == (240, 320, 3) for f in offered)
 
 
 def test_realtime_file_is_paced_near_its_frame_rate(
