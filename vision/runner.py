@@ -41,7 +41,7 @@ class CameraWorker:
         inference_wait: Callable[[str], float | None] | None = None,
     ) -> None:
         """`inference_wait(camera_id)`: how long the camera waits for the shared model (ms;
-        `SharedEstimator.wait_ms`), for the health data."""
+        `Turns.wait_ms`), for the health data."""
         self.cfg = cfg
         self.pipeline = pipeline
         self.on_result = on_result

@@ -79,9 +79,3 @@ class SharedEstimator:
     def infer(self, frame: Frame) -> Poses:
         with self.turns.turn(frame.camera_id):
             return self.estimator.infer(frame)
-
-    def wait_ms(self, camera_id: str) -> float | None:
-        return self.turns.wait_ms(camera_id)
-
-    def waiting(self) -> int:
-        return self.turns.waiting()

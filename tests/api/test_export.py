@@ -34,6 +34,10 @@ PERSON = standing_poses([(100, 40, 160, 220)])
 """Someone standing, facing the camera: nose, eyes and ears seen (score 0.9)."""
 
 
+EVERY_FILE = ["README.txt", "alert.json", "audit.json", "clip.json", "clip.mp4", "snapshot.jpg"]
+"""An export's files, sorted, when all the evidence is there."""
+
+
 def leftovers(alert_id: str) -> list[Path]:
     temp = Path(tempfile.gettempdir())
     return [*temp.glob(f"carewatch-{alert_id}-*.zip"), *temp.glob(".carewatch-blur-*.mp4")]
@@ -136,14 +140,7 @@ def test_export_holds_the_alert_its_evidence_and_its_audit_trail(api: ApiEnv) ->
         f'attachment; filename="carewatch-alert-{alert.id}.zip"'
     )
     archive = zipfile.ZipFile(io.BytesIO(r.content))
-    assert sorted(archive.namelist()) == [
-        "README.txt",
-        "alert.json",
-        "audit.json",
-        "clip.json",
-        "clip.mp4",
-        "snapshot.jpg",
-    ]
+    assert sorted(archive.namelist()) == EVERY_FILE
     root = api.alerts.evidence_root
     assert archive.read("snapshot.jpg") == (root / str(alert.snapshot)).read_bytes()
     assert archive.read("clip.mp4") == (root / str(alert.clip)).read_bytes()
@@ -189,14 +186,7 @@ def test_export_pixelates_faces_the_camera_stored_unblurred(
     stored_mp4 = (root / str(alert.clip)).read_bytes()
 
     archive = export(api, alert.id)
-    assert sorted(archive.namelist()) == [
-        "README.txt",
-        "alert.json",
-        "audit.json",
-        "clip.json",
-        "clip.mp4",
-        "snapshot.jpg",
-    ]
+    assert sorted(archive.namelist()) == EVERY_FILE
     inside, far = face_masks(margin=8)  # JPEG and H.264 blocks spread a change up to 8 px
 
     stored, exported = jpeg(stored_jpg), jpeg(archive.read("snapshot.jpg"))

@@ -55,9 +55,9 @@ def test_cameras_are_served_one_at_a_time_in_the_order_they_asked() -> None:
     def ask(camera_id: str) -> None:
         thread = threading.Thread(target=shared.infer, args=(frame(camera_id),))
         threads.append(thread)
-        waiting = shared.waiting()
+        waiting = shared.turns.waiting()
         thread.start()
-        wait_until(lambda: shared.waiting() == waiting + 1)
+        wait_until(lambda: shared.turns.waiting() == waiting + 1)
 
     ask("busy")  # being served
     wait_until(lambda: model.served == ["busy"])
@@ -70,8 +70,8 @@ def test_cameras_are_served_one_at_a_time_in_the_order_they_asked() -> None:
         thread.join(10)
     assert model.served == ["busy", "quiet-1", "quiet-2", "busy"]
     assert model.most_at_once == 1
-    assert shared.waiting() == 0
-    assert shared.wait_ms("quiet-2") is not None and shared.wait_ms("nobody") is None
+    assert shared.turns.waiting() == 0
+    assert shared.turns.wait_ms("quiet-2") is not None and shared.turns.wait_ms("nobody") is None
     assert shared.model_version == "gated"
 
 
@@ -80,9 +80,9 @@ def test_with_two_slots_two_run_at_once_and_the_third_waits_its_turn() -> None:
     shared = SharedEstimator(model, slots=2)
     threads = [threading.Thread(target=shared.infer, args=(frame(c),)) for c in ("a", "b", "c")]
     for thread in threads:
-        waiting = shared.waiting()
+        waiting = shared.turns.waiting()
         thread.start()
-        wait_until(lambda: shared.waiting() == waiting + 1)  # noqa: B023
+        wait_until(lambda: shared.turns.waiting() == waiting + 1)  # noqa: B023
     wait_until(lambda: len(model.served) == 2)
     assert model.served == ["a", "b"] and model.running == 2
     model.release.release()  # one finishes: the next in line starts
@@ -91,7 +91,7 @@ def test_with_two_slots_two_run_at_once_and_the_third_waits_its_turn() -> None:
     model.release.release()
     for thread in threads:
         thread.join(10)
-    assert model.most_at_once == 2 and shared.waiting() == 0
+    assert model.most_at_once == 2 and shared.turns.waiting() == 0
 
 
 def test_slots_must_be_positive() -> None:
@@ -110,4 +110,4 @@ def test_a_failing_inference_passes_the_turn_on() -> None:
     for _ in range(2):
         with pytest.raises(RuntimeError, match="crashed"):
             shared.infer(frame("cam"))
-    assert shared.waiting() == 0
+    assert shared.turns.waiting() == 0
