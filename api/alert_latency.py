@@ -178,13 +178,15 @@ def service_config(
     mqtt: tuple[str, int] | None,
     size: int,
     camera: Mapping[str, Any] | None = None,
+    model: Mapping[str, Any] | None = None,
     origin: str = "bench-alerts",
 ) -> AppConfig:
     """Camera `cam{i+1}` plays `sources[i]` looping at its own speed (5 analysed fps), with
-    `camera` laid over every camera's section; cool-downs 0, an MQTT channel when `mqtt`."""
+    `camera` laid over every camera's section and `model` over the model's; cool-downs 0, an
+    MQTT channel when `mqtt`."""
     return parse_config(
         {
-            "model": {"input_size": size},
+            "model": {"input_size": size, **(model or {})},
             "cameras": [
                 {
                     "id": f"cam{i + 1}",

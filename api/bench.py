@@ -68,12 +68,13 @@ class Stat:
 class EngineResult:
     """One engine (CareWatch or Ultralytics) at one input size on the clip.
 
-    `network_input_hw` is the tensor the network saw (CareWatch's static exports are square;
-    Ultralytics letterboxes a .pt model only to a multiple of 32). `fps` is 1 / mean whole-frame
-    time; `frames_per_cpu_s` is timed frames / process CPU seconds; `cpu_cores_busy` is CPU seconds
-    per wall second during the timed frames. `people_*` count detections per frame before tracking.
-    `others_cpu_share` is the fraction of all CPUs that other processes used while this ran (0-1):
-    above a few percent the timings are disturbed.
+    `network_input_hw` is the tensor the network saw (CareWatch pads to a square unless
+    `model.fit_frame` is on; Ultralytics letterboxes a .pt model only to a multiple of 32).
+    `fps` is 1 / mean whole-frame time; `frames_per_cpu_s` is timed frames / process CPU
+    seconds; `cpu_cores_busy` is CPU seconds per wall second during the timed frames.
+    `people_*` count detections per frame before tracking. `others_cpu_share` is the fraction
+    of all CPUs that other processes used while this ran (0-1): above a few percent the
+    timings are disturbed.
     """
 
     engine: str
@@ -249,6 +250,7 @@ def measure_carewatch(
     if not cap.isOpened():
         raise ValueError(f"cannot open video {video}")
     fps = float(cap.get(cv2.CAP_PROP_FPS)) or 30.0
+    frame_hw = (int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT)), int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)))
     stage_ms: dict[str, list[float]] = {s: [] for s in STAGES}
     frame_ms: list[float] = []
     people: list[int] = []
@@ -287,7 +289,7 @@ def measure_carewatch(
     return {
         "engine": "carewatch",
         "input_size": size,
-        "network_input_hw": list(estimator.input_hw),
+        "network_input_hw": list(estimator.input_shape(frame_hw)),
         "threads": threads,
         "interop_threads": 1,
         "warmup_frames": warmup,

@@ -236,6 +236,7 @@ def summarise_health(
                 "lag_ms": last.get("lag_ms"),
                 "decode_load": statistics.median(loads) if loads else None,
                 "decode_ms": last.get("decode_ms"),
+                "model_pixels_share": last.get("model_pixels_share"),
             }
         )
     fps = [c["fps"] for c in cameras if c["counted"]]
@@ -244,6 +245,7 @@ def summarise_health(
     seen = skipped_n + sum(c["frames_analysed"] for c in counted)
     wait_median, wait_p95 = _median_p95(waits)
     loads = [c["decode_load"] for c in cameras if c["decode_load"] is not None]
+    shares = [c["model_pixels_share"] for c in cameras if c["model_pixels_share"] is not None]
     return {
         "cameras": cameras,
         "cameras_active": len(fps),
@@ -252,6 +254,7 @@ def summarise_health(
         "skipped_idle_share": skipped_n / seen if counted and seen else None,
         "inference_wait_ms": {"median": wait_median, "p95": wait_p95},
         "decode_cores": round(sum(loads), 3) if loads else None,
+        "model_pixels_share": round(statistics.median(shares), 3) if shares else None,
     }
 
 
@@ -286,7 +289,13 @@ def capacity(runs: Sequence[Mapping[str, Any]], gating: str) -> int:
 
 
 def measure_run(
-    sources: Sequence[Path], *, seconds: float, size: int, gating: str
+    sources: Sequence[Path],
+    *,
+    seconds: float,
+    size: int,
+    gating: str,
+    regions: str = "default",
+    fit: str = "default",
 ) -> dict[str, Any]:
     """The service on one camera per source for `seconds` after a warm-up, in this process."""
     import psutil
@@ -300,8 +309,14 @@ def measure_run(
         service_config,
     )
 
-    camera = {} if gating == "default" else {"gating": {"enabled": gating == "on"}}
-    config = service_config(sources, mqtt=None, size=size, camera=camera, origin="bench-cameras")
+    camera: dict[str, Any] = {}
+    for section, mode in (("gating", gating), ("regions", regions)):
+        if mode != "default":
+            camera[section] = {"enabled": mode == "on"}
+    model = {} if fit == "default" else {"fit_frame": fit == "on"}
+    config = service_config(
+        sources, mqtt=None, size=size, camera=camera, model=model, origin="bench-cameras"
+    )
     with (
         tempfile.TemporaryDirectory(prefix="carewatch-cameras-") as tmp,
         running_service(config, Path(tmp)) as service,
@@ -375,11 +390,12 @@ def _run_json(
 
 
 def _measure_in_process(
-    sources: Sequence[Path], *, seconds: float, size: int, gating: str
+    sources: Sequence[Path], *, seconds: float, size: int, gating: str, regions: str, fit: str
 ) -> dict[str, Any]:
     """`measure_run` in a fresh process, so CPU, RSS and threads are this run's alone."""
     cmd = [sys.executable, "-m", "api.capacity", "--worker", "--seconds", str(seconds)]
-    cmd += ["--size", str(size), "--gating", gating, "--sources"]
+    cmd += ["--size", str(size), "--gating", gating, "--regions", regions, "--fit", fit]
+    cmd += ["--sources"]
     cmd += [str(s) for s in sources]
     pythonpath = [str(REPO_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(pythonpath)}
@@ -449,6 +465,8 @@ def run(
     clips: Path = DEFAULT_CLIPS,
     idle: int = 0,
     gating: str | None = None,
+    regions: str | None = None,
+    fit: str | None = None,
     size: int = 480,
     reference: bool = True,
     data_dir: Path = Path("data"),
@@ -487,7 +505,12 @@ def run(
                 row: dict[str, Any] = {"n": n, "idle": idle_n, "gating": mode}
                 try:
                     row |= _measure_in_process(
-                        [c.path for c in chosen], seconds=seconds, size=size, gating=mode
+                        [c.path for c in chosen],
+                        seconds=seconds,
+                        size=size,
+                        gating=mode,
+                        regions=regions or "default",
+                        fit=fit or "default",
                     )
                 except RuntimeError as exc:
                     log.warning("%s", exc)
@@ -514,6 +537,8 @@ def run(
         "started_at": started_at,
         "machine": machine_info(),
         "input_size": size,
+        "regions": regions or "default",
+        "fit_frame": fit or "default",
         "seconds": seconds,
         "warmup_s": WARMUP_S,
         "source": source,
@@ -543,7 +568,8 @@ def to_markdown(report: Mapping[str, Any]) -> str:
     m = report["machine"]
     cams = ", ".join(f"{c['camera']} `{c['clip']}` ({c['kind']})" for c in report["cameras"])
     lines = [
-        f"Cameras per box: {report['source']}; input {report['input_size']}, "
+        f"Cameras per box: {report['source']}; input {report['input_size']}, regions "
+        f"{report.get('regions', 'default')}, fitted input {report.get('fit_frame', 'default')}, "
         f"{report['seconds']:g} s per run after a {report['warmup_s']:g} s warm-up.",
         "",
         f"- Machine: {m['cpu']}, {m['logical_cores']} logical cores ({m['usable_cores']} usable), "
@@ -561,26 +587,29 @@ def to_markdown(report: Mapping[str, Any]) -> str:
         f"alert latency frame -> WebSocket has p95 under {MAX_P95_S:g} s with none missing; "
         "largest ok N: every N up to it ok",
         "- cores busy: the service process's CPU seconds per wall second; skipped idle: frames "
-        "the motion gate kept from the model / (skipped + analysed); others' CPU: share of all "
-        "cores other processes used meanwhile (above a few % the run was disturbed)",
+        "the motion gate kept from the model / (skipped + analysed); model pixels: median over "
+        "cameras of the share of each frame's pixels the model was given (regions); others' "
+        "CPU: share of all cores other processes used meanwhile (above a few % the run was "
+        "disturbed)",
         "",
         "| N | idle | gating | active cams | fps median | fps min | skipped idle | "
-        "inference wait ms (median/p95) | alerts | latency median s | p95 s | missing | "
-        "cores busy | decode cores | peak RSS MiB | others' CPU | ok |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "model pixels | inference wait ms (median/p95) | alerts | latency median s | p95 s | "
+        "missing | cores busy | decode cores | peak RSS MiB | others' CPU | ok |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in report["runs"]:
         gating = r["gating"]
         verdict_cell = "yes" if r["ok"] else "no: " + "; ".join(r["why_not"])
         if r.get("error"):
             lines.append(
-                f"| {r['n']} | {r['idle']} | {gating} |" + " – |" * 13 + f" {verdict_cell} |"
+                f"| {r['n']} | {r['idle']} | {gating} |" + " – |" * 14 + f" {verdict_cell} |"
             )
             continue
         wait, lat = r["inference_wait_ms"], r["frame_to_websocket"]
         lines.append(
             f"| {r['n']} | {r['idle']} | {gating} | {r['cameras_active']} | "
             f"{_num(r['fps_median'])} | {_num(r['fps_min'])} | {_pct(r['skipped_idle_share'])} | "
+            f"{_pct(r.get('model_pixels_share'))} | "
             f"{_num(wait['median'])}/{_num(wait['p95'])} | {r['alerts']} | "
             f"{_num(lat['median_s'], 2)} | {_num(lat['p95_s'], 2)} | {r['missing_on_websocket']} | "
             f"{r['cores_busy']:.2f} | {_num(r.get('decode_cores'), 2)} | "
@@ -618,9 +647,18 @@ def _worker(argv: list[str]) -> int:
     parser.add_argument("--seconds", required=True, type=float)
     parser.add_argument("--size", required=True, type=int)
     parser.add_argument("--gating", required=True, choices=("on", "off", "default"))
+    parser.add_argument("--regions", default="default", choices=("on", "off", "default"))
+    parser.add_argument("--fit", default="default", choices=("on", "off", "default"))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    result = measure_run(args.sources, seconds=args.seconds, size=args.size, gating=args.gating)
+    result = measure_run(
+        args.sources,
+        seconds=args.seconds,
+        size=args.size,
+        gating=args.gating,
+        regions=args.regions,
+        fit=args.fit,
+    )
     sys.stdout.write(json.dumps(result) + "\n")
     return 0
 

@@ -8,10 +8,11 @@
     carewatch bench [VIDEO] [--sizes ...] [--frames N] [--no-reference] [--json FILE]
     carewatch bench-alerts [--cameras N] [--seconds S] [--mqtt HOST:PORT] [--json FILE]
     carewatch bench-cameras [--cameras 1,2,4,8,16] [--seconds S] [--clips DIR] [--idle K]
-                            [--gating on|off|both] [--size N] [--no-reference] [--json FILE]
+                            [--gating on|off|both] [--regions on|off] [--fit on|off] [--size N]
+                            [--no-reference] [--json FILE]
     carewatch config-check FILE | config-docs
     carewatch eval [--labels CSV] [--clips DIR] [--config FILE] [--camera ID] [--only fall|fight]
-                   [--fps N] [--md OUT.md] [--json OUT.json]
+                   [--fps N] [--gating on|off] [--regions on|off] [--md OUT.md] [--json OUT.json]
     carewatch tune --param fall.NAME=V1,V2,... [--param ...] [same options as eval]
     carewatch train fight [--generated N] [--labels CSV] [--station] [--cross-validate K]
                     [--compare CSV] [--out FILE.onnx] [--seed N] [--config FILE] [--camera ID]
@@ -171,9 +172,12 @@ def _eval_inputs(args: argparse.Namespace) -> tuple[AppConfig, CameraConfig, set
         check_clips(select(labels, only), _clips_dir(args))
     except LabelsError as exc:
         raise UserError(str(exc)) from None
-    if args.gating is not None:
-        gating = camera.gating.model_copy(update={"enabled": args.gating == "on"})
-        camera = camera.model_copy(update={"gating": gating})
+    for section in ("gating", "regions"):
+        if getattr(args, section) is not None:
+            switched = getattr(camera, section).model_copy(
+                update={"enabled": getattr(args, section) == "on"}
+            )
+            camera = camera.model_copy(update={section: switched})
     return config, camera, only
 
 
@@ -184,7 +188,7 @@ def _clips_dir(args: argparse.Namespace) -> Path:
 def _eval_command(args: argparse.Namespace, verb: str) -> str:
     """The command line that reproduces this run, for the report."""
     parts = ["carewatch", verb, "--labels", str(args.labels), "--clips", str(_clips_dir(args))]
-    for flag in ("config", "camera", "only", "fps", "gating"):
+    for flag in ("config", "camera", "only", "fps", "gating", "regions"):
         if getattr(args, flag) is not None:
             parts += [f"--{flag}", str(getattr(args, flag))]
     for param in getattr(args, "param", None) or ():
@@ -223,6 +227,8 @@ def cmd_bench_cameras(args: argparse.Namespace) -> int:
         clips=args.clips,
         idle=args.idle,
         gating=args.gating,
+        regions=args.regions,
+        fit=args.fit,
         size=args.size,
         reference=not args.no_reference,
         data_dir=Path(args.data_dir),
@@ -273,7 +279,9 @@ def cmd_tune(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from None
     behaviours = (args.only,) if args.only else tune.behaviours_of(params)
     labels = select(read_labels(args.labels), only)
-    loaded = load_clips(labels, _clips_dir(args), default_estimator(config))
+    loaded = load_clips(
+        labels, _clips_dir(args), default_estimator(config), camera=camera, analysis_fps=args.fps
+    )
     points = tune.sweep(
         loaded, camera, config, params, behaviours=behaviours, analysis_fps=args.fps
     )
@@ -390,6 +398,17 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("on", "off", "both"),
         help="motion gating for the runs (default: both, when this build has gating)",
     )
+    p.add_argument(
+        "--regions",
+        choices=("on", "off"),
+        help="the model on regions with motion or people (default: the cameras' default, on)",
+    )
+    p.add_argument(
+        "--fit",
+        choices=("on", "off"),
+        help="frames fed at the shape that fits them, not padded to a square "
+        "(model.fit_frame; default: the model's default)",
+    )
     p.add_argument("--size", type=int, default=480, help="pose model input size")
     p.add_argument("--no-reference", action="store_true", help="skip the Ultralytics run")
     p.add_argument("--json", type=Path, help="also write the report as JSON")
@@ -420,6 +439,12 @@ def build_parser() -> argparse.ArgumentParser:
             "--gating",
             choices=("on", "off"),
             help="activity gating as a live camera (default: the camera's setting, on)",
+        )
+        p.add_argument(
+            "--regions",
+            choices=("on", "off"),
+            help="the model on regions with motion or people, as a live camera (default: the "
+            "camera's setting, on; the regions' poses are computed once and cached)",
         )
         p.add_argument("--json", type=Path, help="also write the results as JSON")
         if verb == "eval":

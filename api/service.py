@@ -146,7 +146,11 @@ class WorkerFactory:
                 }
             )
         pipeline = Pipeline(
-            cam.id, self.shared(cam), analyzer_for(cam, self.config), hidden=cam.privacy.masks
+            cam.id,
+            self.shared(cam),
+            analyzer_for(cam, self.config),
+            hidden=cam.privacy.masks,
+            regions=cam.regions,
         )
         on_result = None
         if self.alerts is not None:

@@ -9,7 +9,7 @@ Cache layout (`~/.cache/carewatch/models` unless `CAREWATCH_MODEL_DIR` or `--mod
 otherwise)::
 
     yolo11n-pose.pt            the checkpoint, sha256-checked
-    yolo11n-pose-640.onnx      one export per input size (also -480, -320)
+    yolo11n-pose-640.onnx      one export per input size (also -480, -320), dynamic axes
     manifest.json              every file with its sha256, source checkpoint and input size
     assets/bus.jpg, zidane.jpg Ultralytics' sample photos (demo video, model tests)
 """
@@ -117,12 +117,13 @@ class Manifest:
         tmp.write_text(json.dumps({"files": self.files}, indent=2, sort_keys=True))
         tmp.replace(self.path)
 
-    def is_current(self, file: Path, source_sha: str) -> bool:
+    def is_current(self, file: Path, source_sha: str, **expected: object) -> bool:
         entry = self.files.get(file.name)
         return (
             file.exists()
             and entry is not None
             and entry.get("source_sha256") == source_sha
+            and all(entry.get(key) == value for key, value in expected.items())
             and entry.get("sha256") == sha256_of(file)
         )
 
@@ -232,7 +233,11 @@ def install(
     if pt is None:
         manifest.record(checkpoint, source_sha256=source_sha, kind="checkpoint")
     targets = {size: directory / onnx_name(stem, size) for size in sorted(set(sizes))}
-    todo = [s for s, path in targets.items() if not manifest.is_current(path, source_sha)]
+    todo = [
+        s
+        for s, path in targets.items()
+        if not manifest.is_current(path, source_sha, dynamic_axes=True)  # older: fixed square
+    ]
     assets_dir = directory / "assets"
     missing_assets = [n for n in ASSET_NAMES if not (assets_dir / n).exists()]
     env_python = export_env_dir() / "bin" / "python"
@@ -259,6 +264,7 @@ def install(
                     source_sha256=source_sha,
                     source=checkpoint.name,
                     input_size=size,
+                    dynamic_axes=True,
                     exported_at=datetime.now(UTC).isoformat(timespec="seconds"),
                     exported_with=EXPORT_REQUIREMENTS[2],
                 )

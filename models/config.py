@@ -27,8 +27,20 @@ class PoseModelConfig(StrictModel):
         ge=160,
         le=1280,
         description=(
-            "Square model input in pixels (multiple of 32). The bundled model is installed at "
+            "Model input in pixels (multiple of 32): the long side of the frame is scaled to it "
+            "(see `fit_frame`). The bundled model is installed at "
             "640, 480 and 320; larger finds smaller people, smaller runs faster."
+        ),
+    )
+    fit_frame: bool = Field(
+        False,
+        description=(
+            "Feed each frame at the smallest input that holds it (long side `input_size`, the "
+            "other rounded up to a multiple of 32: 384x480 for a 4:3 camera, 288x480 for 16:9, "
+            "as Ultralytics does) instead of padding it to a square: 20-40 % less work, but the "
+            "model finds slightly different people and joints, and the behaviour thresholds "
+            "were chosen on square inputs (docs/PERFORMANCE.md has what it changes). Needs a "
+            "model exported with dynamic axes (what `carewatch models install` writes)."
         ),
     )
     conf_threshold: float = Field(

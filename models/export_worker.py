@@ -6,6 +6,8 @@ which has torch and ultralytics. Usage::
     python export_worker.py --pt yolo11n-pose.pt --out DIR --assets DIR --sizes 640 480 320
 
 writes `DIR/model-<size>.onnx` per size and copies Ultralytics' sample photos into `--assets`.
+The exports have dynamic axes: they take any input shape, so each frame can be fed at the shape
+that fits it (`model.fit_frame`); `<size>` is the size they were traced at and the default.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ def main(argv: list[str]) -> int:
             pt = Path(tmp) / "model.pt"
             shutil.copyfile(args.pt, pt)
             exported = YOLO(str(pt)).export(
-                format="onnx", imgsz=size, dynamic=False, simplify=True, device="cpu"
+                format="onnx", imgsz=size, dynamic=True, simplify=True, device="cpu"
             )
             shutil.move(exported, args.out / f"model-{size}.onnx")
     return 0

@@ -9,7 +9,15 @@ import numpy as np
 import onnxruntime as ort
 
 from models.config import PoseModelConfig
-from models.processing import Letterbox, decode, letterbox, to_input_tensor
+from models.processing import (
+    Letterbox,
+    crop_letterbox,
+    decode,
+    fitted_shape,
+    letterbox,
+    to_input_tensor,
+)
+from vision.regions import Region
 from vision.types import FloatArray, Frame, Image, Poses
 
 log = logging.getLogger(__name__)
@@ -45,16 +53,22 @@ class OnnxPoseEstimator:
         inp = self.session.get_inputs()[0]
         self.input_name: str = inp.name
         h, w = inp.shape[2], inp.shape[3]
+        fixed = isinstance(h, int) and isinstance(w, int)
         # A model exported with dynamic axes has symbolic dims: use the configured size then.
-        self.input_hw = (
-            (int(h), int(w))
-            if isinstance(h, int) and isinstance(w, int)
-            else (cfg.input_size, cfg.input_size)
-        )
+        self.input_hw = (int(h), int(w)) if fixed else (cfg.input_size, cfg.input_size)
+        self.takes_any_shape = not fixed
+        """Dynamic axes: the model takes crops (`infer_region`) and fitted frames."""
+        self.fits_frame = cfg.fit_frame and not fixed
+        """Each frame gets the smallest input that holds it (`fitted_shape`) instead of the
+        square: only a model exported with dynamic axes accepts that."""
         self.model_version = f"{path.stem}@{self.input_hw[0]}"
 
+    def input_shape(self, frame_hw: tuple[int, int]) -> tuple[int, int]:
+        """The (height, width) the network sees for a frame of this size."""
+        return fitted_shape(frame_hw, self.input_hw[0]) if self.fits_frame else self.input_hw
+
     def preprocess(self, image: Image) -> tuple[FloatArray, Letterbox]:
-        padded, lb = letterbox(image, self.input_hw)
+        padded, lb = letterbox(image, self.input_shape(image.shape[:2]))
         return to_input_tensor(padded), lb
 
     def run(self, tensor: FloatArray) -> FloatArray:
@@ -77,3 +91,18 @@ class OnnxPoseEstimator:
 
     def infer(self, frame: Frame) -> Poses:
         return self.infer_image(frame.image)
+
+    def infer_region(self, frame: Frame, region: Region) -> Poses:
+        """Poses (in frame pixels) of the people inside `region`, the crop seen at the scale the
+        whole frame would get. When someone reaches the crop's edge (inside the frame), they
+        may be cut by it, so the whole frame is analysed instead; a fixed-size export cannot
+        take a crop's shape and always gets the whole frame."""
+        if not self.takes_any_shape:
+            return self.infer(frame)
+        box = (region.x0, region.y0, region.x1, region.y1)
+        padded, lb = crop_letterbox(frame.image, box, self.input_hw[0])
+        poses = self.postprocess(self.run(to_input_tensor(padded)), lb)
+        h, w = frame.image.shape[:2]
+        if len(poses) and region.cuts(poses.xyxy, (h, w)):
+            return self.infer(frame)
+        return poses

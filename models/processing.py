@@ -10,7 +10,7 @@ in letterboxed input pixels (visibility already passed through a sigmoid by the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -34,6 +34,9 @@ class Letterbox:
     pad_y: int
     frame_w: int
     frame_h: int
+    offset_x: int = 0
+    offset_y: int = 0
+    """Where the letterboxed picture starts in the frame (a crop of it, see `crop_letterbox`)."""
 
 
 def letterbox(image: Image, size: tuple[int, int]) -> tuple[Image, Letterbox]:
@@ -58,6 +61,38 @@ def letterbox(image: Image, size: tuple[int, int]) -> tuple[Image, Letterbox]:
         image, top, bottom, left, right, cv2.BORDER_CONSTANT, value=(PAD_VALUE,) * 3
     )
     return np.asarray(padded, dtype=np.uint8), Letterbox(new_w / w, new_h / h, left, top, w, h)
+
+
+def fitted_shape(frame_hw: tuple[int, int], size: int, stride: int = 32) -> tuple[int, int]:
+    """The smallest model input (height, width) that holds the frame scaled to `size` on its long
+    side: each side rounded up to a multiple of `stride`, as Ultralytics pads its own inputs. A
+    4:3 camera at 480 gives 384x480 (a fifth fewer pixels than 480x480), 16:9 gives 288x480.
+
+    >>> fitted_shape((480, 640), 480), fitted_shape((720, 1280), 480), fitted_shape((720, 406), 480)
+    ((384, 480), (288, 480), (480, 288))
+    """
+    h, w = frame_hw
+    gain = size / max(h, w)
+
+    def up(side: int) -> int:
+        return -(-max(round(side * gain), 1) // stride) * stride
+
+    return up(h), up(w)
+
+
+def crop_letterbox(
+    image: Image, box: tuple[int, int, int, int], size: int, stride: int = 32
+) -> tuple[Image, Letterbox]:
+    """Letterbox the crop `box` = (x0, y0, x1, y1) of `image` at the scale the whole image gets
+    at input `size` (`fitted_shape`): a crop of a quarter of the frame costs about a quarter of
+    the pixels, and people in it are as large as in the whole frame. Poses decoded with the
+    returned `Letterbox` are in the whole image's pixels."""
+    x0, y0, x1, y1 = box
+    h, w = image.shape[:2]
+    gain = size / max(h, w)
+    shape = tuple(-(-max(round(side * gain), 1) // stride) * stride for side in (y1 - y0, x1 - x0))
+    padded, lb = letterbox(image[y0:y1, x0:x1], (shape[0], shape[1]))
+    return padded, replace(lb, offset_x=x0, offset_y=y0)
 
 
 def to_input_tensor(image: Image) -> FloatArray:
@@ -116,8 +151,9 @@ def decode(
     pad = np.array([lb.pad_x, lb.pad_y], np.float32)
     gain = np.array([lb.gain_x, lb.gain_y], np.float32)
     limit = np.array([lb.frame_w, lb.frame_h], np.float32)
-    xyxy = ((xyxy.reshape(-1, 2, 2) - pad) / gain).clip(0, limit).reshape(-1, 4)
-    points = ((kpts[:, :, :2] - pad) / gain).clip(0, limit)
+    offset = np.array([lb.offset_x, lb.offset_y], np.float32)
+    xyxy = (((xyxy.reshape(-1, 2, 2) - pad) / gain).clip(0, limit) + offset).reshape(-1, 4)
+    points = ((kpts[:, :, :2] - pad) / gain).clip(0, limit) + offset
     kscore = kpts[:, :, 2]
     points[kscore < keypoint_min_score] = np.nan
     return Poses(

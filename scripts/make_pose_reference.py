@@ -5,9 +5,11 @@ The reference the ONNX estimator is tested against. Run it with the export envir
 
     ~/.cache/carewatch/export-env/bin/python scripts/make_pose_reference.py
 
-It predicts with `YOLO(yolo11n-pose.pt)` at each input size with Ultralytics' default thresholds
-and `rect=False`: the square letterbox a static ONNX model is fed. (Ultralytics' default for .pt
-models pads only to a multiple of 32, so the network sees other pixels and boxes move by 4-6 px.)
+It predicts with `YOLO(yolo11n-pose.pt)` at each input size with Ultralytics' default thresholds,
+twice: `rect=False`, the square letterbox (`model.fit_frame: false`, or a fixed-size export), and
+`rect=True`, Ultralytics' own default for .pt models, padding only to a multiple of 32 (what
+CareWatch feeds its dynamic-axes exports with `model.fit_frame: true`). The network sees other
+pixels in the two, and boxes move by 4-6 px between them.
 """
 
 from __future__ import annotations
@@ -30,14 +32,15 @@ def main() -> int:
     out: dict[str, object] = {"model": "yolo11n-pose.pt", "results": []}
     results = []
     for size in SIZES:
-        for photo in PHOTOS:
+        for photo, rect in ((p, r) for p in PHOTOS for r in (False, True)):
             (r,) = model.predict(
-                str(models / "assets" / photo), imgsz=size, rect=False, verbose=False
+                str(models / "assets" / photo), imgsz=size, rect=rect, verbose=False
             )
             results.append(
                 {
                     "photo": photo,
                     "input_size": size,
+                    "fit_frame": rect,
                     "xyxy": r.boxes.xyxy.numpy().round(2).tolist(),
                     "score": r.boxes.conf.numpy().round(4).tolist(),
                     "keypoints": r.keypoints.xy.numpy().round(2).tolist(),

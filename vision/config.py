@@ -15,6 +15,7 @@ from vision.behaviours.config import BehavioursConfig
 from vision.configbase import StrictModel, unique_names
 from vision.motion import GatingConfig
 from vision.privacy import PrivacyConfig
+from vision.regions import RegionConfig
 from vision.zones import ZoneConfig
 
 __all__ = ["CameraConfig", "ReconnectConfig", "StrictModel", "TrackerConfig"]
@@ -82,6 +83,10 @@ class CameraConfig(StrictModel):
     gating: GatingConfig = Field(
         default_factory=GatingConfig,
         description="Run the pose model at the full rate only while the picture moves.",
+    )
+    regions: RegionConfig = Field(
+        default_factory=RegionConfig,
+        description="Run the pose model only on the part of the frame with motion or people.",
     )
     zones: tuple[ZoneConfig, ...] = Field(
         (), description="Areas of this camera's image with a type (bed, exit, ...); names unique."

@@ -15,11 +15,12 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from vision.behaviours.base import BehaviourDetector
 from vision.motion import MOTION_SCALE, difference, thumbnail
 from vision.privacy import PrivacyMask, apply_masks
+from vision.regions import Region, RegionConfig, RegionPlanner
 from vision.tracking import PoseTracker
 from vision.types import BehaviourEvent, Frame, Image, Poses, Scene, Track
 
@@ -33,6 +34,13 @@ class Estimator(Protocol):
     model_version: str
 
     def infer(self, frame: Frame) -> Poses: ...
+
+
+@runtime_checkable
+class RegionEstimator(Estimator, Protocol):
+    """An estimator that can also look at part of a frame only (`vision.regions`)."""
+
+    def infer_region(self, frame: Frame, region: Region) -> Poses: ...
 
 
 @dataclass(frozen=True)
@@ -144,14 +152,21 @@ class Analyzer:
         )
 
 
-def perceive(frame: Frame, estimator: Estimator, thumb: Image | None = None) -> Perception:
-    """The stateless stage: run the pose model and make the motion thumbnail (unless given)."""
+def perceive(
+    frame: Frame, estimator: Estimator, thumb: Image | None = None, region: Region | None = None
+) -> Perception:
+    """The stateless stage: run the pose model (on `region` of the frame when given and the
+    estimator can) and make the motion thumbnail (unless given)."""
+    if region is not None and isinstance(estimator, RegionEstimator):
+        poses = estimator.infer_region(frame, region)
+    else:
+        poses = estimator.infer(frame)
     return Perception(
         camera_id=frame.camera_id,
         frame_index=frame.index,
         timestamp=frame.timestamp,
         frame_size=frame.size,
-        poses=estimator.infer(frame),
+        poses=poses,
         thumb=thumbnail(frame.image) if thumb is None else thumb,
     )
 
@@ -160,7 +175,8 @@ class Pipeline:
     """`step(frame)`: the pose model, then tracking and behaviours, for one camera.
 
     `hidden` are privacy masks with `detect: false`: blacked out before the model sees the frame,
-    so nothing downstream (model, alerts, live view) ever has those pixels.
+    so nothing downstream (model, alerts, live view) ever has those pixels. `regions`: let the
+    model look only where there is motion or people (`vision.regions`; None: whole frames).
     """
 
     def __init__(
@@ -169,6 +185,7 @@ class Pipeline:
         estimator: Estimator,
         analyzer: Analyzer,
         hidden: tuple[PrivacyMask, ...] = (),
+        regions: RegionConfig | None = None,
     ) -> None:
         if analyzer.camera_id != camera_id:
             raise ValueError(f"analyzer of camera {analyzer.camera_id} given to {camera_id}")
@@ -177,6 +194,7 @@ class Pipeline:
         self.analyzer = analyzer
         self.hidden: tuple[PrivacyMask, ...] = ()
         self.hide(hidden)
+        self.regions = RegionPlanner(regions) if regions is not None else None
 
     def hide(self, masks: tuple[PrivacyMask, ...]) -> None:
         """Use `masks` from the next frame on: those with `detect: false` are blacked out
@@ -194,8 +212,15 @@ class Pipeline:
             )
             thumb = None  # the hidden areas' motion is not the detectors' business either
         t0 = time.perf_counter()
-        seen = perceive(frame, self.estimator, thumb)
+        if thumb is None:
+            thumb = thumbnail(frame.image)
+        region = None
+        if self.regions is not None:
+            region = self.regions.plan(frame.image.shape[:2], thumb, frame.timestamp)
+        seen = perceive(frame, self.estimator, thumb, region)
         t1 = time.perf_counter()
         result = self.analyzer.step(seen, frame)
         result.timings_s["pose"] = t1 - t0
+        if self.regions is not None:
+            self.regions.saw(seen.poses.xyxy)  # the model's own boxes: a replay can repeat it
         return result

@@ -124,6 +124,12 @@ class CameraWorker:
                     "camera %s: handling the result of frame %d failed", self.cfg.id, frame.index
                 )
 
+    def _pixels_share(self) -> float | None:
+        """Mean share of the frame's pixels the model was given (1.0: whole frames)."""
+        regions = self.pipeline.regions
+        share = regions.pixels_share() if regions is not None else None
+        return None if share is None else round(share, 3)
+
     def health(self) -> dict[str, Any]:
         """Reader health plus analysis figures, ready for JSON."""
         data = self.reader.health().to_dict()
@@ -147,6 +153,7 @@ class CameraWorker:
             lag_ms=round(lags[len(lags) // 2] * 1000, 1) if lags else None,
             inference_wait_ms=self.inference_wait(self.cfg.id) if self.inference_wait else None,
             people_height=round(heights[len(heights) // 2], 3) if heights else None,
+            model_pixels_share=self._pixels_share(),
             analysis_errors=self._errors,
             last_analysis_error=self._last_error,
             people=0 if latest is None else len(latest.poses),

@@ -17,7 +17,8 @@ from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from vision.pipeline import Estimator
+from vision.pipeline import Estimator, RegionEstimator
+from vision.regions import Region
 from vision.types import Frame, Poses
 
 WAITS_KEPT = 50
@@ -79,3 +80,10 @@ class SharedEstimator:
     def infer(self, frame: Frame) -> Poses:
         with self.turns.turn(frame.camera_id):
             return self.estimator.infer(frame)
+
+    def infer_region(self, frame: Frame, region: Region) -> Poses:
+        """`infer` on part of the frame (the whole frame when the model cannot)."""
+        if not isinstance(self.estimator, RegionEstimator):
+            return self.infer(frame)
+        with self.turns.turn(frame.camera_id):
+            return self.estimator.infer_region(frame, region)

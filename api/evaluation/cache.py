@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import logging
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
@@ -26,13 +27,18 @@ from models.onnx_pose import OnnxPoseEstimator
 from vision.config import CameraConfig
 from vision.motion import ActivityGate, GatingConfig, thumbnail
 from vision.pipeline import Analyzer, Perception, StepResult
+from vision.regions import RegionPlanner
 from vision.sources import open_source
-from vision.types import NUM_KEYPOINTS, Poses
+from vision.types import NUM_KEYPOINTS, Frame, Poses
 
 log = logging.getLogger(__name__)
 
 FORMAT = 1
 """Bumped when what is stored changes, so old entries are recomputed."""
+
+REGIONS_FORMAT = 2
+"""Bumped when how regions are chosen or analysed changes (2: whole frame when a crop cuts
+someone)."""
 
 
 @dataclass(frozen=True)
@@ -81,7 +87,8 @@ def content_hash(path: Path) -> str:
 
 def cache_path(clip: Path, estimator: OnnxPoseEstimator, directory: Path) -> Path:
     model = content_hash(estimator.path)[:12] if estimator.path.exists() else "unknown"
-    key = f"{content_hash(clip)[:20]}-{model}-{estimator.input_hw[0]}-v{FORMAT}"
+    fit = "fit" if estimator.fits_frame else ""
+    key = f"{content_hash(clip)[:20]}-{model}-{estimator.input_hw[0]}{fit}-v{FORMAT}"
     return directory / f"{clip.stem}-{key}.npz"
 
 
@@ -180,6 +187,68 @@ def load_or_compute(
     computed = _compute(clip, estimator)
     _save(path, computed)
     return computed
+
+
+def with_regions(
+    clip: Path,
+    cached: CachedClip,
+    estimator: OnnxPoseEstimator,
+    camera: CameraConfig,
+    analysis_fps: float | None,
+    directory: Path | None = None,
+) -> CachedClip:
+    """The clip's perception as a live camera with `camera.regions` on would have it: the
+    frames its activity gate admits at `analysis_fps`, each seen by the model on the region
+    `RegionPlanner` picks from the previous ones (the cached whole-frame poses where it picks the
+    whole frame). Cached too, keyed by everything the regions depend on."""
+    if not camera.regions.enabled or not estimator.takes_any_shape:
+        return cached
+    settings = json.dumps(
+        [
+            REGIONS_FORMAT,
+            analysis_fps,
+            camera.gating.model_dump(mode="json"),
+            camera.regions.model_dump(),
+        ],
+        sort_keys=True,
+    )
+    base = cache_path(clip, estimator, directory or eval_cache_dir())
+    tag = hashlib.sha256(settings.encode()).hexdigest()[:10]
+    path = base.with_name(f"{base.stem}-regions-{tag}.npz")
+    if path.exists():
+        try:
+            return _load(path)
+        except (OSError, ValueError, KeyError) as exc:
+            log.warning("recomputing unreadable cache entry %s (%s)", path, exc)
+    log.info("running the pose model on the regions of %s (cached afterwards)", clip.name)
+    wanted = iter(analysed_indices(cached, analysis_fps))
+    next_index = next(wanted, None)
+    gate = ActivityGate(camera.gating)
+    planner = RegionPlanner(camera.regions)
+    poses = list(cached.poses)
+    source = open_source(CameraConfig(id="eval", source=str(clip), realtime=False))
+    try:
+        for index in itertools.count():
+            if next_index is None or (item := source.read()) is None:
+                break
+            if index != next_index:
+                continue
+            next_index = next(wanted, None)
+            t = float(cached.timestamps[index])
+            thumb = cached.thumbs[index]
+            if not gate.admit(thumb, t):
+                continue
+            region = planner.plan(item[0].shape[:2], thumb, t)
+            if region is not None:
+                frame = Frame("eval", index, t, item[0])
+                poses[index] = estimator.infer_region(frame, region)
+            planner.saw(poses[index].xyxy)
+            gate.saw(len(poses[index]))
+    finally:
+        source.close()
+    result = replace(cached, poses=tuple(poses))
+    _save(path, result)
+    return result
 
 
 def analysed_indices(clip: CachedClip, analysis_fps: float | None) -> Iterator[int]:

@@ -25,7 +25,13 @@ from typing import Any
 import numpy as np
 
 from api.config import AppConfig
-from api.evaluation.cache import CachedClip, analysed_indices, load_or_compute, replay
+from api.evaluation.cache import (
+    CachedClip,
+    analysed_indices,
+    load_or_compute,
+    replay,
+    with_regions,
+)
 from models.acquire import model_dir, resolve_onnx
 from models.onnx_pose import OnnxPoseEstimator
 from vision.config import CameraConfig
@@ -180,6 +186,8 @@ class EvalResult:
     """The `kind` of each detector the camera's analyzer ran (a behaviour missing here had none)."""
     gating: dict[str, Any] | None = None
     """The camera's activity gating settings when it was on."""
+    regions: dict[str, Any] | None = None
+    """The camera's region settings when the model looked at regions of frames."""
 
     @property
     def analysed_share(self) -> float | None:
@@ -300,12 +308,21 @@ def iter_clips(
     clips_dir: Path,
     estimator: OnnxPoseEstimator,
     cache_dir: Path | None = None,
+    camera: CameraConfig | None = None,
+    analysis_fps: float | None = None,
 ) -> Iterator[tuple[ClipLabel, CachedClip]]:
-    """Each clip's cached perception, one at a time (the pose model runs on clips not cached)."""
+    """Each clip's cached perception, one at a time (the pose model runs on clips not cached).
+    With `camera` (and its analysis rate), as that camera would perceive it: on regions of the
+    frames when its `regions` are on (`with_regions`)."""
     check_clips(labels, clips_dir)
     start = time.perf_counter()
     for n, clip in enumerate(labels, start=1):
-        yield clip, load_or_compute(clips_dir / clip.file, estimator, cache_dir)
+        path = clips_dir / clip.file
+        cached = load_or_compute(path, estimator, cache_dir)
+        if camera is not None:
+            fps = camera.analysis_fps if analysis_fps is None else analysis_fps
+            cached = with_regions(path, cached, estimator, camera, fps, cache_dir)
+        yield clip, cached
         if n == len(labels) or n % max(1, len(labels) // 10) == 0:
             log.info("%d of %d clips done (%.1f s)", n, len(labels), time.perf_counter() - start)
 
@@ -315,9 +332,11 @@ def load_clips(
     clips_dir: Path,
     estimator: OnnxPoseEstimator,
     cache_dir: Path | None = None,
+    camera: CameraConfig | None = None,
+    analysis_fps: float | None = None,
 ) -> list[tuple[ClipLabel, CachedClip]]:
     """Every clip's cached perception in memory (for replaying them many times, as `tune` does)."""
-    return list(iter_clips(labels, clips_dir, estimator, cache_dir))
+    return list(iter_clips(labels, clips_dir, estimator, cache_dir, camera, analysis_fps))
 
 
 def run_loaded(
@@ -372,6 +391,7 @@ def run_loaded(
         seconds=seconds,
         detectors=detectors,
         gating=camera.gating.model_dump(mode="json") if camera.gating.enabled else None,
+        regions=camera.regions.model_dump(mode="json") if camera.regions.enabled else None,
     )
 
 
@@ -400,7 +420,14 @@ def evaluate(
     labels = select(read_labels(labels_csv), only)
     cam = camera or camera_for_file(config, None)
     check_clips(labels, clips_dir)
-    loaded = iter_clips(labels, clips_dir, estimator or default_estimator(config), cache_dir)
+    loaded = iter_clips(
+        labels,
+        clips_dir,
+        estimator or default_estimator(config),
+        cache_dir,
+        camera=cam,
+        analysis_fps=analysis_fps,
+    )
     result = run_loaded(loaded, cam, config, analysis_fps=analysis_fps, make_analyzer=make_analyzer)
     seconds = time.perf_counter() - start
     log.info("evaluation of %d clips took %.1f s", len(labels), seconds)

@@ -137,6 +137,18 @@ def gating_sentence(result: EvalResult) -> str:
     )
 
 
+def regions_sentence(result: EvalResult) -> str:
+    """Whether the model looked at regions of frames, and how much of the pixels it was given."""
+    if result.regions is None:
+        return "Regions off: the pose model saw every analysed frame whole."
+    return (
+        f"Regions on (margin {result.regions['margin']:g}, whole frame at least every "
+        f"{result.regions['full_frame_s']:g} s or above {_pct(result.regions['max_share'])} of "
+        "it): the pose model saw the part of each analysed frame with motion or people, as a "
+        "live camera does."
+    )
+
+
 def to_markdown(
     result: EvalResult,
     score: Score,
@@ -158,6 +170,8 @@ def to_markdown(
         "(poses from the cache).",
         "",
         gating_sentence(result),
+        "",
+        regions_sentence(result),
     ]
     if command:
         out += ["", "```sh", command, "```"]
@@ -377,6 +391,7 @@ def to_json(
         "detectors": list(result.detectors),
         "gating": result.gating,
         "analysed_share": result.analysed_share,
+        "regions": result.regions,
         "behaviours_config": result.behaviours,
         "targets": [
             {

@@ -62,7 +62,7 @@ def test_carewatch_stages_on_a_generated_clip(clip: Path) -> None:
     (result,) = report.results
     assert result.input_size == 320 and result.ultralytics is None and result.fps_ratio is None
     _check_engine(result.carewatch, frames=10 - 3)
-    assert result.carewatch.network_input_hw == (320, 320)
+    assert result.carewatch.network_input_hw == (320, 320)  # square (model.fit_frame off)
     assert result.carewatch.threads == 2
     assert report.reference.startswith("not run")
     assert report.machine["onnxruntime"] and report.machine["logical_cores"]

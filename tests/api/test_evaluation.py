@@ -17,7 +17,7 @@ import pytest
 from api.cli import main
 from api.config import AppConfig, load_config
 from api.evaluation import report, scoring, tune
-from api.evaluation.cache import CachedClip
+from api.evaluation.cache import CachedClip, analysed_indices, load_or_compute, with_regions
 from api.evaluation.harness import (
     AnalyzerFactory,
     ClipEvent,
@@ -31,6 +31,7 @@ from api.evaluation.harness import (
     room_of,
     run_loaded,
 )
+from models.onnx_pose import OnnxPoseEstimator
 from tests.builders import standing_poses
 from tests.conftest import SHARED_DATA
 from vision.behaviours.config import BehavioursConfig
@@ -599,6 +600,44 @@ def test_cli_eval_end_to_end_on_a_generated_clip(
     out = capsys.readouterr().out
     assert "Activity gating off" in out and "--gating off" in out
     assert json.loads(js.read_text())["gating"] is None
+
+    # Regions (on by default): the poses of the model on crops, cached beside the whole frames'.
+    assert "Regions on" in md.read_text() and data["regions"]["margin"] == 1.0
+    assert list((tmp_path / "cache" / "eval").glob("people-*-regions-*.npz"))
+    assert main([*args, "--regions", "off", "--json", str(js)]) == 0
+    assert "Regions off" in capsys.readouterr().out
+    assert json.loads(js.read_text())["regions"] is None
+
+
+def test_regions_replay_finds_the_people_the_whole_frames_show(
+    people_clip: Path, estimator: OnnxPoseEstimator, tmp_path: Path
+) -> None:
+    """`with_regions`: every frame after the first whole one is seen on a crop around the two
+    people (max_share 1: always crop), and the model finds them where the whole frame does."""
+    whole = load_or_compute(people_clip, estimator, tmp_path)
+    camera = CameraConfig.model_validate(
+        {"id": "c", "source": "x.mp4", "gating": {"enabled": False}, "regions": {"max_share": 1}}
+    )
+    cropped = with_regions(people_clip, whole, estimator, camera, 5.0, tmp_path)
+    analysed = list(analysed_indices(whole, 5.0))
+    assert len(analysed) == 15
+    for i in analysed:
+        sure = whole.poses[i][whole.poses[i].score >= 0.5]
+        assert len(sure) == 2
+        for box in sure.xyxy:
+            assert np.abs(cropped.poses[i].xyxy - box).max(axis=1).min() < 8, i
+    recomputed = [
+        i for i in analysed if not np.array_equal(cropped.poses[i].xyxy, whole.poses[i].xyxy)
+    ]
+    assert len(recomputed) >= 12  # all but the whole frames (at 0 s and 2 s)
+    again = with_regions(people_clip, whole, estimator, camera, 5.0, tmp_path)  # from the cache
+    assert all(
+        np.array_equal(a.xyxy, b.xyxy) for a, b in zip(again.poses, cropped.poses, strict=True)
+    )
+    off = camera.model_copy(
+        update={"regions": camera.regions.model_copy(update={"enabled": False})}
+    )
+    assert with_regions(people_clip, whole, estimator, off, 5.0, tmp_path) is whole
 
 
 # ----------------------------------------------------------------------------- real footage

@@ -86,6 +86,7 @@ def test_health_snapshots_and_an_unreachable_camera(people_clip: Path, tmp_path:
         cams = _wait_for(hall_analysed, 30, "the hall camera to be analysed")
         assert cams["hall"]["state"] == "online" and cams["hall"]["people"] == 2
         assert 0 < cams["hall"]["people_height"] < 1  # a share of the picture's height
+        assert 0 < cams["hall"]["model_pixels_share"] <= 1  # regions are on by default
         assert cams["hall"]["decode_ms"] is not None and "inference_wait_ms" in cams["hall"]
         gate = _wait_for(
             lambda: (g := client.get("/health").json()["cameras"][1])["reconnects"] >= 1 and g,

@@ -83,6 +83,7 @@ def test_manifest_detects_changed_files(tmp_path: Path) -> None:
     reloaded = Manifest.load(tmp_path)
     assert reloaded.is_current(model, "abc")
     assert not reloaded.is_current(model, "other-source")
+    assert not reloaded.is_current(model, "abc", dynamic_axes=True)  # an older, square export
     model.write_bytes(b"two")
     assert not reloaded.is_current(model, "abc")
 
@@ -108,6 +109,6 @@ def test_installed_cache_is_complete_and_verified(model_cache: Path) -> None:
     manifest = Manifest.load(model_cache)
     for size in (640, 480, 320):
         path = model_cache / f"yolo11n-pose-{size}.onnx"
-        assert manifest.is_current(path, acquire.BUNDLED_SHA256), path
+        assert manifest.is_current(path, acquire.BUNDLED_SHA256, dynamic_axes=True), path
     checkpoint = model_cache / "yolo11n-pose.pt"
     assert acquire.sha256_of(checkpoint) == acquire.BUNDLED_SHA256
