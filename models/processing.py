@@ -73,11 +73,12 @@ def fitted_shape(frame_hw: tuple[int, int], size: int, stride: int = 32) -> tupl
     """
     h, w = frame_hw
     gain = size / max(h, w)
+    return _padded(h, gain, stride), _padded(w, gain, stride)
 
-    def up(side: int) -> int:
-        return -(-max(round(side * gain), 1) // stride) * stride
 
-    return up(h), up(w)
+def _padded(side: int, gain: float, stride: int) -> int:
+    """`side` scaled by `gain`, rounded up to a multiple of `stride`."""
+    return -(-max(round(side * gain), 1) // stride) * stride
 
 
 def crop_letterbox(
@@ -90,8 +91,8 @@ def crop_letterbox(
     x0, y0, x1, y1 = box
     h, w = image.shape[:2]
     gain = size / max(h, w)
-    shape = tuple(-(-max(round(side * gain), 1) // stride) * stride for side in (y1 - y0, x1 - x0))
-    padded, lb = letterbox(image[y0:y1, x0:x1], (shape[0], shape[1]))
+    shape = (_padded(y1 - y0, gain, stride), _padded(x1 - x0, gain, stride))
+    padded, lb = letterbox(image[y0:y1, x0:x1], shape)
     return padded, replace(lb, offset_x=x0, offset_y=y0)
 
 
