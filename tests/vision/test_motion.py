@@ -13,6 +13,7 @@ from vision.behaviours.fall import FallConfig, FallDetector
 from vision.config import CameraConfig, TrackerConfig
 from vision.motion import ActivityGate, GatingConfig
 from vision.pipeline import Analyzer, Perception
+from vision.regions import RegionConfig, RegionPlanner
 from vision.tracking import PoseTracker
 from vision.types import Poses
 
@@ -122,3 +123,46 @@ def test_a_fall_from_stillness_is_found_with_gating_on(before_s: float) -> None:
     assert [e.kind for e in events] == ["fall"]
     assert events[0].detected_at >= before_s
     assert analysed_still <= before_s * 1.0 + 4 * camera.fps  # idle once the hold ran out
+
+
+@pytest.mark.parametrize("direction", ["right", "left"])
+def test_a_fall_from_stillness_stays_inside_the_region_the_model_sees(direction: str) -> None:
+    """Gating and regions on together: someone standing still for 8 s in a large room (a person
+    of 110 px in 1280x960), then falling. The model is asked only about the region
+    `RegionPlanner` picks (people outside it are not found), and the fall is still found: the
+    falling person never leaves the widened box of where they stood, and most frames of the fall
+    cost a crop, not the whole frame."""
+    camera = sk.Camera(fps=5, frame_size=(1280, 960), body_height_px=110.0, floor_y_px=700.0)
+    person = sk.fall(direction, before_s=8.0)
+    gate = ActivityGate(GatingConfig())
+    planner = RegionPlanner(RegionConfig())
+    analyzer = Analyzer(
+        "cam", PoseTracker("cam", TrackerConfig()), [FallDetector(FallConfig())], 0.0
+    )
+    events, falling, cropped, lost = [], 0, 0, 0
+    for i, (t, poses) in enumerate(sk.render([person], camera)):
+        thumb = silhouette(poses, camera.frame_size)
+        if not gate.admit(thumb, t):
+            continue
+        region = planner.plan(camera.frame_size[::-1], thumb, t)
+        falling += t >= 8.0
+        seen = poses
+        if region is not None:
+            cropped += t >= 8.0
+            inside = (
+                (poses.xyxy[:, 0] >= region.x0)
+                & (poses.xyxy[:, 1] >= region.y0)
+                & (poses.xyxy[:, 2] <= region.x1)
+                & (poses.xyxy[:, 3] <= region.y1)
+            )
+            lost += int((~inside).sum())
+            seen = poses[inside]
+        planner.saw(seen.xyxy)
+        step = analyzer.step(Perception("cam", i, t, camera.frame_size, seen, thumb))
+        gate.saw(len(step.poses))
+        events += step.events
+    assert lost == 0
+    assert [e.kind for e in events] == ["fall"]
+    assert cropped >= 0.6 * falling
+    share = planner.pixels_share()
+    assert share is not None and share < 0.5
