@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 
 import numpy as np
+import numpy.typing as npt
 
 from api.config import AppConfig
 from vision.behaviours.base import BehaviourDetector
@@ -51,7 +52,7 @@ class Sample:
     positive: bool
     fps: float
     frame_size: tuple[int, int]
-    timestamps: FloatArray
+    timestamps: npt.NDArray[np.float64]
     poses: tuple[Poses, ...]
     thumbs: np.ndarray
     source: str
