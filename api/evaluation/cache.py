@@ -14,7 +14,7 @@ import itertools
 import json
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
@@ -178,13 +178,18 @@ def load_or_compute(
 ) -> CachedClip:
     """The clip's cached perception, computing (and storing) it on first use."""
     path = cache_path(clip, estimator, directory or eval_cache_dir())
+    return _cached(path, clip.name, lambda: _compute(clip, estimator))
+
+
+def _cached(path: Path, what: str, compute: Callable[[], CachedClip]) -> CachedClip:
+    """The entry stored at `path`, else `compute()`'s result, stored there."""
     if path.exists():
         try:
             return _load(path)
         except (OSError, ValueError, KeyError) as exc:
             log.warning("recomputing unreadable cache entry %s (%s)", path, exc)
-    log.info("running the pose model on %s (cached afterwards)", clip.name)
-    computed = _compute(clip, estimator)
+    log.info("running the pose model on %s (cached afterwards)", what)
+    computed = compute()
     _save(path, computed)
     return computed
 
@@ -215,12 +220,20 @@ def with_regions(
     base = cache_path(clip, estimator, directory or eval_cache_dir())
     tag = hashlib.sha256(settings.encode()).hexdigest()[:10]
     path = base.with_name(f"{base.stem}-regions-{tag}.npz")
-    if path.exists():
-        try:
-            return _load(path)
-        except (OSError, ValueError, KeyError) as exc:
-            log.warning("recomputing unreadable cache entry %s (%s)", path, exc)
-    log.info("running the pose model on the regions of %s (cached afterwards)", clip.name)
+    return _cached(
+        path,
+        f"the regions of {clip.name}",
+        lambda: _compute_regions(clip, cached, estimator, camera, analysis_fps),
+    )
+
+
+def _compute_regions(
+    clip: Path,
+    cached: CachedClip,
+    estimator: OnnxPoseEstimator,
+    camera: CameraConfig,
+    analysis_fps: float | None,
+) -> CachedClip:
     wanted = iter(analysed_indices(cached, analysis_fps))
     next_index = next(wanted, None)
     gate = ActivityGate(camera.gating)
@@ -246,9 +259,7 @@ def with_regions(
             gate.saw(len(poses[index]))
     finally:
         source.close()
-    result = replace(cached, poses=tuple(poses))
-    _save(path, result)
-    return result
+    return replace(cached, poses=tuple(poses))
 
 
 def analysed_indices(clip: CachedClip, analysis_fps: float | None) -> Iterator[int]:
